@@ -1,0 +1,58 @@
+import { inspect } from 'node:util';
+import { Column, CreateDateColumn, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { OAuthToken } from '../types';
+import { appWideUniqueColumns, ownerUniqueColumns } from './owner-indexes';
+
+/**
+ * The columns every OAuth token table needs. Extend it with an `@Entity()` that
+ * adds a `user` relation to your user model (or none, for app-wide tokens only):
+ *
+ * ```ts
+ * @Entity()
+ * class OAuth extends OAuthConsumerEntity {
+ *   @Column({ type: 'int', nullable: true }) userId!: number | null;
+ *   @ManyToOne(() => User, { nullable: true, onDelete: 'CASCADE' })
+ *   @JoinColumn({ name: 'userId' })
+ *   user!: User | null;
+ * }
+ * ```
+ *
+ * Unique indexes keep one row per provider and user, and one app-wide row
+ * (no user) per provider, whoever writes the rows.
+ *
+ * `util.inspect(row)` and `JSON.stringify(row)` show the class, id and provider
+ * but never the token, so rows can be logged safely; `row.token` still holds it.
+ */
+@Index(ownerUniqueColumns, { unique: true })
+@Index(appWideUniqueColumns, { unique: true })
+export abstract class OAuthConsumerEntity {
+  /** Generated integer primary key. */
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** Name of the OAuth provider the token is for (`github`, `google`, ...). */
+  @Column({ type: 'varchar', length: 50 })
+  provider!: string;
+
+  /** The token as the provider returned it. */
+  @Column({ type: 'jsonb' })
+  token!: OAuthToken;
+
+  /** Set by the database when the row is inserted. */
+  @CreateDateColumn()
+  createdAt!: Date;
+
+  /** Set by the database on insert and by every write that replaces the token. */
+  @UpdateDateColumn()
+  updatedAt!: Date;
+
+  /** Keeps the token out of logs that serialise rows. */
+  toJSON(): { entity: string; id: number; provider: string } {
+    return { entity: this.constructor.name, id: this.id, provider: this.provider };
+  }
+
+  /** Keeps the token out of `console.log` and `util.inspect`. */
+  [inspect.custom](): string {
+    return `${this.constructor.name} { id: ${inspect(this.id)}, provider: ${inspect(this.provider)} }`;
+  }
+}

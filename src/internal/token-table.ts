@@ -1,0 +1,86 @@
+import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
+import { dialectFor } from '../dialects/dialect';
+import { OAuthStorageError } from '../errors';
+
+/** SQL for one kind of owner (a user's rows, or the app-wide row), built once. */
+export interface OwnerStatements {
+  /** Params: provider[, userId]. Returns rows with a `token` JSON text column. */
+  readonly get: string;
+  /** Params: provider[, userId], token JSON text. One upsert statement. */
+  readonly set: string;
+  /** Params: provider[, userId]. */
+  readonly delete: string;
+}
+
+/** Everything the storage needs to know about a token model, read from TypeORM metadata once. */
+export interface TokenTable {
+  readonly name: string;
+  /** The user relation's property on the user object that holds its id, or null for a model without users. */
+  readonly userIdProperty: string | null;
+  readonly userStatements: OwnerStatements | null;
+  readonly appStatements: OwnerStatements;
+}
+
+export function readTokenTable(dataSource: DataSource, model: EntityTarget<unknown>): TokenTable {
+  if (!dataSource.isInitialized) {
+    throw new OAuthStorageError('The DataSource is not initialized: call dataSource.initialize() before using the storage');
+  }
+  const dialect = dialectFor(dataSource);
+  const metadata = dataSource.getMetadata(model);
+  const escape = (name: string) => dataSource.driver.escape(name);
+  const column = (property: string) => escape(requireColumn(metadata, property));
+  const table = metadata.schema ? `${escape(metadata.schema)}.${escape(metadata.tableName)}` : escape(metadata.tableName);
+
+  const provider = column('provider');
+  const token = column('token');
+  const updatedAt = metadata.updateDateColumn ? escape(metadata.updateDateColumn.databaseName) : null;
+  const userRelation = metadata.relations.find((r) => r.propertyName === 'user');
+  const userJoin = userRelation?.joinColumns[0];
+  if (userRelation && (!userJoin || userRelation.joinColumns.length !== 1)) {
+    throw new OAuthStorageError(
+      `${metadata.name}.user must be a many-to-one relation with a single join column (@ManyToOne + @JoinColumn)`,
+    );
+  }
+
+  const p = dialect.placeholder;
+  const assignments = [`${token} = excluded.${token}`, ...(updatedAt ? [`${updatedAt} = ${dialect.now}`] : [])].join(', ');
+  // ownerFilter null: a model without users, where every row is app-wide.
+  const build = (ownerFilter: string | null, insertColumns: string[], insertValues: string[], conflict: string): OwnerStatements => {
+    const where = `WHERE ${provider} = ${p(1)}${ownerFilter ? ` AND ${ownerFilter}` : ''}`;
+    return {
+      get: `SELECT ${dialect.tokenText(token)} AS "token" FROM ${table} ${where}`,
+      set:
+        `INSERT INTO ${table} (${[provider, ...insertColumns, token].join(', ')}) ` +
+        `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(insertValues.length + 2))].join(', ')}) ` +
+        `ON CONFLICT ${conflict} DO UPDATE SET ${assignments}`,
+      delete: `DELETE FROM ${table} ${where}`,
+    };
+  };
+
+  if (!userJoin) {
+    return {
+      name: metadata.name,
+      userIdProperty: null,
+      userStatements: null,
+      appStatements: build(null, [], [], `(${provider})`),
+    };
+  }
+
+  const user = escape(userJoin.databaseName);
+  return {
+    name: metadata.name,
+    userIdProperty: userJoin.referencedColumn!.propertyName,
+    userStatements: build(`${user} = ${p(2)}`, [user], [p(2)], `(${provider}, ${user})`),
+    // The conflict target repeats the partial index's predicate so the database
+    // picks the app-wide unique index (see entities/owner-indexes.ts).
+    appStatements: build(`${user} IS NULL`, [], [], `(${provider}) WHERE ${user} IS NULL`),
+  };
+}
+
+function requireColumn(metadata: EntityMetadata, property: string): string {
+  const found = metadata.findColumnWithPropertyName(property);
+  if (!found) {
+    throw new OAuthStorageError(`${metadata.name} has no "${property}" column: extend OAuthConsumerEntity`);
+  }
+  return found.databaseName;
+}

@@ -1,0 +1,82 @@
+import { InvalidProviderError, InvalidTokenError } from '../errors';
+import type { OAuthToken } from '../types';
+
+/** Longest provider name the `provider` column (varchar 50) holds. */
+export const MAX_PROVIDER_LENGTH = 50;
+
+export function assertProvider(provider: unknown): asserts provider is string {
+  if (typeof provider !== 'string' || provider.length === 0 || provider.length > MAX_PROVIDER_LENGTH) {
+    throw new InvalidProviderError(
+      `provider must be a non-empty string of at most ${MAX_PROVIDER_LENGTH} characters (got ${describe(provider)})`,
+    );
+  }
+}
+
+/**
+ * Checks that `token` is a plain object that JSON holds exactly, and returns its
+ * JSON text. `JSON.stringify` alone would silently drop `undefined`, turn `NaN`
+ * into `null` and Dates into strings, so the token read back would differ from
+ * the one stored; this walk refuses those instead. Messages name the path only:
+ * token values are secrets.
+ */
+export function serializeToken(token: unknown): string {
+  if (!isPlainObject(token)) {
+    throw new InvalidTokenError(`token must be a plain JSON object (got ${describe(token)})`);
+  }
+  checkJsonValue(token, 'token', new Set());
+  return JSON.stringify(token);
+}
+
+function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) {
+        throw new InvalidTokenError(`${path} is a number JSON cannot hold exactly`);
+      }
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (ancestors.has(value)) throw new InvalidTokenError(`${path} refers back to itself (circular)`);
+      ancestors.add(value);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new InvalidTokenError(`${path}[${i}] is a hole, which JSON cannot hold`);
+          checkJsonValue(value[i], `${path}[${i}]`, ancestors);
+        }
+      } else if (isPlainObject(value)) {
+        if (Object.getOwnPropertySymbols(value).length > 0) {
+          throw new InvalidTokenError(`${path} has symbol keys, which JSON cannot hold`);
+        }
+        for (const key of Object.keys(value)) {
+          checkJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+        }
+      } else {
+        throw new InvalidTokenError(`${path} is a ${describe(value)}, not plain JSON`);
+      }
+      ancestors.delete(value);
+      return;
+    }
+    default:
+      throw new InvalidTokenError(`${path} is ${describe(value)}, which JSON cannot hold`);
+  }
+}
+
+export function isPlainObject(value: unknown): value is OAuthToken {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Names the kind of a value without showing it (values may be secrets). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
+}

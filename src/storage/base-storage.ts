@@ -1,0 +1,31 @@
+import { assertProvider, serializeToken } from '../internal/validate';
+import type { OAuthToken, StorageScope, TokenStorage } from '../types';
+
+/**
+ * Extend this to keep tokens anywhere else (a file, a secrets manager, another
+ * ORM): implement `get`, `set` and `delete`, as with Flask-Dance's `BaseStorage`.
+ * Anything that takes a {@link TokenStorage} accepts the result.
+ */
+export abstract class BaseStorage<User = unknown> implements TokenStorage<User> {
+  abstract get(provider: string, scope?: StorageScope<User>): Promise<OAuthToken | null>;
+  abstract set(provider: string, token: OAuthToken, scope?: StorageScope<User>): Promise<void>;
+  abstract delete(provider: string, scope?: StorageScope<User>): Promise<void>;
+
+  /**
+   * Throws {@link InvalidProviderError} unless `provider` is a non-empty string
+   * of at most 50 characters. Call it first in each method, so bad input fails
+   * the same way in every storage.
+   */
+  protected assertProvider(provider: unknown): asserts provider is string {
+    assertProvider(provider);
+  }
+
+  /**
+   * The token's JSON text, or {@link InvalidTokenError} when the token is not a
+   * plain object that JSON holds exactly (circular, BigInt, Dates, undefined,
+   * NaN...). The error names the offending path, never a value.
+   */
+  protected serialize(token: unknown): string {
+    return serializeToken(token);
+  }
+}
