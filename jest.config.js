@@ -8,5 +8,5 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 30000,
   // Suites share services, not state: every file gets its own SQLite file or PostgreSQL schema.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };

@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { OAuthConsumerEntity } from '../../src';
 import { OAuth } from '../../examples/entities/oauth.entity';
 import { User } from '../../examples/entities/user.entity';
