@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export { OAuthConsumerEntity } from './entities/oauth-consumer.entity';
-export { TypeOrmStorage, type TypeOrmStorageOptions } from './storage/typeorm-storage';
+export { TypeOrmStorage, type TypeOrmStorageOptions, type TypeOrmScope } from './storage/typeorm-storage';
 export { BaseStorage } from './storage/base-storage';
 export { SessionStorage, type SessionStorageOptions, type SessionLike } from './storage/session-storage';
 export { MemoryStorage } from './storage/memory-storage';

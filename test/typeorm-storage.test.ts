@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
+import { QueryFailedError } from 'typeorm';
 import {
   InvalidProviderError,
   InvalidTokenError,
@@ -206,6 +207,23 @@ for (const kind of databases) {
         expect(db.logger.queries.map((q) => q.query.split(' ')[0])).toEqual(['INSERT', 'SELECT', 'DELETE']);
       });
 
+      it('masks the token in what the logger receives, and in errors', async () => {
+        const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice });
+        await storage.set('github', { access_token: 'sekrit-log' });
+        const logged = JSON.stringify(db.logger.queries);
+        expect(logged).not.toContain('sekrit-log');
+        expect(db.logger.queries[0].parameters).toContain('[token]');
+
+        await db.dataSource.query(`ALTER TABLE ${db.dataSource.driver.escape('o_auth')} RENAME TO ${db.dataSource.driver.escape('o_auth_gone')}`);
+        try {
+          const error = await storage.set('github', { access_token: 'sekrit-err' }).catch((e) => e);
+          expect(error).toBeInstanceOf(QueryFailedError);
+          expect(inspect(error, { depth: 10 }) + String(error.message)).not.toContain('sekrit-err');
+        } finally {
+          await db.dataSource.query(`ALTER TABLE ${db.dataSource.driver.escape('o_auth_gone')} RENAME TO ${db.dataSource.driver.escape('o_auth')}`);
+        }
+      });
+
       it('keeps the token out of inspect and JSON output of rows', async () => {
         await new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice }).set('github', { access_token: 'sekrit-xyz' });
         const [row] = await rows();
@@ -213,6 +231,36 @@ for (const kind of databases) {
         expect(JSON.parse(JSON.stringify(row))).toEqual({ entity: 'OAuth', id: row.id, provider: 'github' });
         expect(inspect([row], { depth: 5 })).not.toContain('sekrit');
         expect(row.token).toEqual({ access_token: 'sekrit-xyz' });
+      });
+    });
+
+    describe('transactions', () => {
+      it('joins the transaction of the manager it is given', async () => {
+        const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice });
+        await storage.set('github', token(1));
+        await expect(
+          db.dataSource.transaction(async (manager) => {
+            await storage.set('github', token(2), { manager });
+            await storage.set('google', token(3), { manager });
+            expect(await storage.get('github', { manager })).toEqual(token(2));
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await storage.get('github')).toEqual(token(1));
+        expect(await storage.get('google')).toBeNull();
+
+        await db.dataSource.transaction(async (manager) => {
+          await storage.delete('github', { manager });
+        });
+        expect(await storage.get('github')).toBeNull();
+      });
+
+      it('keeps working after the DataSource is destroyed and initialized again', async () => {
+        const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice });
+        await storage.set('github', token(1));
+        await db.dataSource.destroy();
+        await db.dataSource.initialize();
+        expect(await storage.get('github')).toEqual(token(1));
       });
     });
 

@@ -1,11 +1,20 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { OAuthStorageError } from '../errors';
+import type { Statement } from '../internal/statement';
 import { postgresDialect } from './postgres';
 import { sqliteDialect } from './sqlite';
 
+/** Runs prepared statements on the DataSource's own connections. */
+export interface Executor {
+  /** The first row's `token` column (JSON text), or undefined when no row matched. */
+  readToken(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<string | undefined>;
+  /** Runs a write; resolves to the number of rows it changed. */
+  write(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<number>;
+}
+
 /**
  * What differs between the databases this package supports: how SQL writes
- * placeholders, JSON and timestamps. Everything else is shared.
+ * placeholders, JSON and timestamps, and how statements reach the driver.
  */
 export interface Dialect {
   /** The n-th (1-based) parameter placeholder. */
@@ -16,6 +25,7 @@ export interface Dialect {
   tokenText(column: string): string;
   /** The database's current-timestamp expression for `updatedAt`. */
   readonly now: string;
+  executor(dataSource: DataSource): Executor;
 }
 
 export function dialectFor(dataSource: DataSource): Dialect {
@@ -26,7 +36,7 @@ export function dialectFor(dataSource: DataSource): Dialect {
       return sqliteDialect;
     default:
       throw new OAuthStorageError(
-        `TypeOrmStorage supports PostgreSQL and SQLite DataSources, not "${dataSource.options.type}"`,
+        `TypeOrmStorage supports PostgreSQL and SQLite (better-sqlite3) DataSources, not "${dataSource.options.type}"`,
       );
   }
 }

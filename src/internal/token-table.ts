@@ -1,20 +1,22 @@
 import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
-import { dialectFor } from '../dialects/dialect';
+import { dialectFor, type Executor } from '../dialects/dialect';
 import { OAuthStorageError } from '../errors';
+import { statement, type Statement } from './statement';
 
 /** SQL for one kind of owner (a user's rows, or the app-wide row), built once. */
 export interface OwnerStatements {
   /** Params: provider[, userId]. Returns rows with a `token` JSON text column. */
-  readonly get: string;
+  readonly get: Statement;
   /** Params: provider[, userId], token JSON text. One upsert statement. */
-  readonly set: string;
+  readonly set: Statement;
   /** Params: provider[, userId]. */
-  readonly delete: string;
+  readonly delete: Statement;
 }
 
 /** Everything the storage needs to know about a token model, read from TypeORM metadata once. */
 export interface TokenTable {
   readonly name: string;
+  readonly executor: Executor;
   /** The user relation's property on the user object that holds its id, or null for a model without users. */
   readonly userIdProperty: string | null;
   readonly userStatements: OwnerStatements | null;
@@ -26,6 +28,7 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
     throw new OAuthStorageError('The DataSource is not initialized: call dataSource.initialize() before using the storage');
   }
   const dialect = dialectFor(dataSource);
+  const executor = dialect.executor(dataSource);
   const metadata = dataSource.getMetadata(model);
   const escape = (name: string) => dataSource.driver.escape(name);
   const column = (property: string) => escape(requireColumn(metadata, property));
@@ -47,19 +50,23 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
   // ownerFilter null: a model without users, where every row is app-wide.
   const build = (ownerFilter: string | null, insertColumns: string[], insertValues: string[], conflict: string): OwnerStatements => {
     const where = `WHERE ${provider} = ${p(1)}${ownerFilter ? ` AND ${ownerFilter}` : ''}`;
+    const tokenParam = insertValues.length + 1;
     return {
-      get: `SELECT ${dialect.tokenText(token)} AS "token" FROM ${table} ${where}`,
-      set:
+      get: statement(`SELECT ${dialect.tokenText(token)} AS "token" FROM ${table} ${where}`),
+      set: statement(
         `INSERT INTO ${table} (${[provider, ...insertColumns, token].join(', ')}) ` +
-        `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(insertValues.length + 2))].join(', ')}) ` +
-        `ON CONFLICT ${conflict} DO UPDATE SET ${assignments}`,
-      delete: `DELETE FROM ${table} ${where}`,
+          `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(tokenParam + 1))].join(', ')}) ` +
+          `ON CONFLICT ${conflict} DO UPDATE SET ${assignments}`,
+        tokenParam,
+      ),
+      delete: statement(`DELETE FROM ${table} ${where}`),
     };
   };
 
   if (!userJoin) {
     return {
       name: metadata.name,
+      executor,
       userIdProperty: null,
       userStatements: null,
       appStatements: build(null, [], [], `(${provider})`),
@@ -69,6 +76,7 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
   const user = escape(userJoin.databaseName);
   return {
     name: metadata.name,
+    executor,
     userIdProperty: userJoin.referencedColumn!.propertyName,
     userStatements: build(`${user} = ${p(2)}`, [user], [p(2)], `(${provider}, ${user})`),
     // The conflict target repeats the partial index's predicate so the database

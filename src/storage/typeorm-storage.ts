@@ -1,12 +1,25 @@
-import type { DataSource, EntityTarget } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
 import type { CacheLike } from '../cache/cache-like';
 import { TokenCache } from '../cache/token-cache';
 import type { OAuthConsumerEntity } from '../entities/oauth-consumer.entity';
 import { OAuthStorageError, UserRequiredError } from '../errors';
-import { resolveOwner, type OwnerSource } from '../internal/owner';
+import { resolveOwner, type OwnerRules, type OwnerSource } from '../internal/owner';
 import { readTokenTable, type OwnerStatements, type TokenTable } from '../internal/token-table';
 import type { OAuthToken, Resolvable, StorageScope, UserId } from '../types';
 import { BaseStorage } from './base-storage';
+
+/**
+ * Whose token a {@link TypeOrmStorage} call is about, and optionally the
+ * transaction it belongs to.
+ */
+export interface TypeOrmScope<User = unknown> extends StorageScope<User> {
+  /**
+   * The `EntityManager` of a transaction the call should join
+   * (`dataSource.transaction(async (manager) => ...)`), so the token is written
+   * or deleted together with the app's own changes, or not at all.
+   */
+  manager?: EntityManager;
+}
 
 /** Options of {@link TypeOrmStorage}. */
 export interface TypeOrmStorageOptions<User = unknown> {
@@ -58,8 +71,9 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   readonly #model: EntityTarget<OAuthConsumerEntity>;
   readonly #configured: OwnerSource<User>;
   readonly #userRequired: boolean;
-  readonly #isAnonymous: ((user: User) => boolean) | undefined;
   readonly #cache: TokenCache | null;
+  readonly #hasConfiguredUser: boolean;
+  readonly #ownerRules: OwnerRules<User>;
   #table: TokenTable | null = null;
 
   constructor(dataSource: DataSource, model: EntityTarget<OAuthConsumerEntity>, options: TypeOrmStorageOptions<User> = {}) {
@@ -67,49 +81,48 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     this.#dataSource = dataSource;
     this.#model = model;
     this.#configured = { user: options.user, userId: options.userId };
-    const hasUser = options.user !== undefined || options.userId !== undefined;
-    this.#userRequired = options.userRequired ?? hasUser;
-    this.#isAnonymous = options.isAnonymous;
+    this.#hasConfiguredUser = options.user !== undefined || options.userId !== undefined;
+    this.#userRequired = options.userRequired ?? this.#hasConfiguredUser;
+    this.#ownerRules = {
+      isAnonymous: options.isAnonymous,
+      idOf: (user) => (user as Record<string, unknown>)[this.#tokenTable().userIdProperty ?? 'id'],
+    };
     this.#cache = options.cache
       ? new TokenCache(options.cache, { ttl: options.cacheTtl, timeout: options.cacheTimeout, logger: () => dataSource.logger })
       : null;
     if (dataSource.isInitialized) this.#tokenTable();
   }
 
-  async get(provider: string, scope?: StorageScope<User>): Promise<OAuthToken | null> {
-    const { statements, params, cacheKey } = await this.#target(provider, scope);
+  async get(provider: string, scope?: TypeOrmScope<User>): Promise<OAuthToken | null> {
+    const target = await this.#target(provider, scope);
     if (this.#cache) {
-      const cached = await this.#cache.get(cacheKey);
+      const cached = await this.#cache.get(target.cacheKey);
       if (cached !== undefined) return JSON.parse(cached);
     }
-    const rows: Array<{ token: string }> = await this.#dataSource.query(statements.get, params);
-    if (rows.length === 0) return null;
-    const json = rows[0].token;
-    if (this.#cache) await this.#cache.set(cacheKey, json);
+    const json = await target.table.executor.readToken(target.statements.get, target.params, scope?.manager);
+    if (json === undefined) return null;
+    if (this.#cache) await this.#cache.set(target.cacheKey, json);
     return JSON.parse(json);
   }
 
-  async set(provider: string, token: OAuthToken, scope?: StorageScope<User>): Promise<void> {
-    const { statements, params, cacheKey } = await this.#target(provider, scope);
+  async set(provider: string, token: OAuthToken, scope?: TypeOrmScope<User>): Promise<void> {
+    const target = await this.#target(provider, scope);
     const json = this.serialize(token);
-    await this.#dataSource.query(statements.set, [...params, json]);
-    if (this.#cache) await this.#cache.delete(cacheKey);
+    await target.table.executor.write(target.statements.set, [...target.params, json], scope?.manager);
+    if (this.#cache) await this.#cache.delete(target.cacheKey);
   }
 
-  async delete(provider: string, scope?: StorageScope<User>): Promise<void> {
-    const { statements, params, cacheKey } = await this.#target(provider, scope);
-    await this.#dataSource.query(statements.delete, params);
-    if (this.#cache) await this.#cache.delete(cacheKey);
+  async delete(provider: string, scope?: TypeOrmScope<User>): Promise<void> {
+    const target = await this.#target(provider, scope);
+    await target.table.executor.write(target.statements.delete, target.params, scope?.manager);
+    if (this.#cache) await this.#cache.delete(target.cacheKey);
   }
 
   /** Checks the call's input and picks the statements and parameters for its owner. */
-  async #target(provider: string, scope: StorageScope<User> | undefined) {
+  async #target(provider: string, scope: TypeOrmScope<User> | undefined) {
     this.assertProvider(provider);
     const table = this.#tokenTable();
-    const owner = await resolveOwner<User>([scope, this.#configured], {
-      isAnonymous: this.#isAnonymous,
-      idOf: (user) => (user as Record<string, unknown>)[table.userIdProperty ?? 'id'],
-    });
+    const owner = scope || this.#hasConfiguredUser ? await resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
     let statements: OwnerStatements;
     let params: unknown[];
     if (owner === null) {
@@ -121,14 +134,14 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
       statements = table.userStatements;
       params = [provider, owner];
     }
-    const cacheKey = `oauth-token:${table.name}:${JSON.stringify([provider, owner === null ? null : String(owner)])}`;
-    return { statements, params, cacheKey };
+    const cacheKey = this.#cache ? `oauth-token:${table.name}:${JSON.stringify([provider, owner === null ? null : String(owner)])}` : '';
+    return { table, statements, params, cacheKey };
   }
 
   #tokenTable(): TokenTable {
     if (this.#table) return this.#table;
     const table = readTokenTable(this.#dataSource, this.#model);
-    if (!table.userStatements && (this.#configured.user !== undefined || this.#configured.userId !== undefined)) {
+    if (!table.userStatements && this.#hasConfiguredUser) {
       throw noUserRelation(table.name);
     }
     return (this.#table = table);

@@ -59,6 +59,8 @@ export const postgres: DatabaseKind = {
       type: 'postgres',
       url: DATABASE_URL,
       schema,
+      // Unqualified names in the tests' own SQL resolve to this schema too.
+      extra: { options: `-c search_path=${schema}` },
       entities: allModels,
       synchronize,
       logger,

@@ -1,0 +1,43 @@
+import { QueryFailedError, type DataSource } from 'typeorm';
+import type { Statement } from './statement';
+
+/** What loggers and errors see instead of a token: the token is a password to the user's account. */
+export const MASKED_TOKEN = '[token]';
+
+/** Parameters as logs and errors may show them. */
+export function maskedParams(statement: Statement, params: readonly unknown[]): unknown[] {
+  if (statement.tokenParam < 0) return params as unknown[];
+  const copy = params.slice();
+  copy[statement.tokenParam] = MASKED_TOKEN;
+  return copy;
+}
+
+/**
+ * Runs a statement the way TypeORM's own query runners do for their queries:
+ * reported to the DataSource's logger first, slow runs reported when the
+ * DataSource sets `maxQueryExecutionTime`, failures logged and thrown as
+ * TypeORM's `QueryFailedError`. Token parameters are masked in all of it.
+ */
+export async function runLogged<T>(
+  dataSource: DataSource,
+  statement: Statement,
+  params: readonly unknown[],
+  run: () => T | Promise<T>,
+): Promise<T> {
+  const logger = dataSource.logger;
+  logger.logQuery(statement.text, maskedParams(statement, params));
+  const slowAfter = dataSource.options.maxQueryExecutionTime;
+  const started = slowAfter ? performance.now() : 0;
+  try {
+    const result = await run();
+    if (slowAfter) {
+      const took = performance.now() - started;
+      if (took > slowAfter) logger.logQuerySlow(took, statement.text, maskedParams(statement, params));
+    }
+    return result;
+  } catch (error) {
+    const masked = maskedParams(statement, params);
+    logger.logQueryError(error as Error, statement.text, masked);
+    throw new QueryFailedError(statement.text, masked, error as Error);
+  }
+}
