@@ -15,3 +15,11 @@ export {
   InvalidUserError,
 } from './errors';
 export type { OAuthToken, Resolvable, StorageScope, TokenStorage, UserId } from './types';
+export {
+  requestContext,
+  runWithRequest,
+  currentRequest,
+  currentUser,
+  currentSession,
+  type RequestContextOptions,
+} from './context/request-context';
