@@ -37,3 +37,11 @@ export class InvalidProviderError extends OAuthStorageError {}
  * finite number.
  */
 export class InvalidUserError extends OAuthStorageError {}
+
+/**
+ * Thrown when a stored token cannot be decrypted: it was tampered with, it
+ * was encrypted under a key id the storage no longer has, it was copied from
+ * another user's or provider's row, or encryption is not configured for a
+ * table that holds encrypted tokens. Never returns garbage instead.
+ */
+export class TokenDecryptionError extends OAuthStorageError {}

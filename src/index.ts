@@ -13,7 +13,9 @@ export {
   InvalidTokenError,
   InvalidProviderError,
   InvalidUserError,
+  TokenDecryptionError,
 } from './errors';
+export type { EncryptionOptions } from './encryption/token-cipher';
 export type { OAuthToken, Resolvable, StorageScope, TokenStorage, UserId } from './types';
 export {
   requestContext,

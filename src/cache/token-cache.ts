@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'typeorm';
 import { OAuthStorageError } from '../errors';
 import type { CacheLike } from './cache-like';
@@ -6,15 +7,33 @@ import type { CacheLike } from './cache-like';
 export const DEFAULT_CACHE_TIMEOUT_MS = 250;
 
 const TIMED_OUT = Symbol('timed out');
+const FAILED = Symbol('failed');
+
+/** Length of a generation id: 16 random bytes in base64url. */
+const GENERATION_LENGTH = 22;
+
+/** What a cache read found: the stored token text, or the generation to fill a miss with (null: do not fill). */
+export type CacheRead = { hit: string } | { hit?: undefined; generation: string | null };
 
 /**
- * Wraps the app's cache so that it can only make calls faster, never fail or
- * stall them: every call is bounded by a timeout, and an error or a timeout
- * counts as a miss (for reads) or is ignored (for writes). The first failure
- * of an outage is reported once through the DataSource's logger.
+ * Wraps the app's cache so that it can only make calls faster, never fail,
+ * stall or return a replaced token.
  *
- * Tokens are cached as JSON text, so callers never share (and cannot mutate)
- * one cached object.
+ * Coherence: a plain "delete after write" leaves a race (Flask-Dance has it):
+ * a `get` that missed reads the old row, the `set` writes and deletes, then
+ * the `get` puts the old token back. So entries carry a generation, kept under
+ * its own key: writers replace the generation after writing the row, and an
+ * entry counts only while its generation is the current one. A late fill from
+ * before the write lands under an old generation and is never read. A reader
+ * that finds no generation creates one before it reads the row, so whatever
+ * it fills is at least as new as any write that came before. Generations are
+ * random, never reused. The generic get/set/delete interface gives no
+ * compare-and-set, which is why this is built here and not left to the cache.
+ *
+ * Availability: every call is bounded by a timeout, and an error or a timeout
+ * counts as a miss (reads) or is ignored (writes). The first failure of an
+ * outage is reported once through the DataSource's logger. If an invalidation
+ * itself fails, an entry may outlive its row until `cacheTtl`.
  */
 export class TokenCache {
   readonly #cache: CacheLike;
@@ -41,18 +60,36 @@ export class TokenCache {
     this.#logger = options.logger;
   }
 
-  /** The cached token JSON, or undefined on a miss, an error or a timeout. */
-  async get(key: string): Promise<string | undefined> {
-    const value = await this.#call('get', () => this.#cache.get(key));
-    return typeof value === 'string' ? value : undefined;
+  /** The cached stored text for `key`, or the generation a miss may be filled under. */
+  async read(key: string): Promise<CacheRead> {
+    // Issued together: clients such as node-redis pipeline them into one round trip.
+    const [generation, entry] = await Promise.all([
+      this.#call('get', () => this.#cache.get(generationKey(key))),
+      this.#call('get', () => this.#cache.get(key)),
+    ]);
+    if (generation === FAILED || entry === FAILED) return { generation: null };
+    if (typeof generation === 'string') {
+      if (typeof entry === 'string' && entry.startsWith(generation)) return { hit: entry.slice(GENERATION_LENGTH) };
+      return { generation };
+    }
+    const created = newGeneration();
+    return (await this.#call('set', () => this.#cache.set(generationKey(key), created))) === FAILED
+      ? { generation: null }
+      : { generation: created };
   }
 
-  async set(key: string, json: string): Promise<void> {
-    await this.#call('set', () => this.#cache.set(key, json, this.#ttl));
+  /** Caches `stored` under the generation a previous `read` handed out. */
+  async fill(key: string, generation: string, stored: string): Promise<void> {
+    await this.#call('set', () => this.#cache.set(key, generation + stored, this.#ttl));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#call('delete', () => this.#remove.call(this.#cache, key));
+  /** Makes every cached entry for `key` stale; call after the row has changed. */
+  async invalidate(key: string): Promise<void> {
+    // The new generation is what makes old entries stale; deleting the entry only frees its memory.
+    await Promise.all([
+      this.#call('set', () => this.#cache.set(generationKey(key), newGeneration())),
+      this.#call('delete', () => this.#remove.call(this.#cache, key)),
+    ]);
   }
 
   async #call(operation: string, run: () => unknown): Promise<unknown> {
@@ -66,7 +103,7 @@ export class TokenCache {
       ]);
       if (result === TIMED_OUT) {
         this.#report(operation, `no answer within ${this.#timeout} ms`);
-        return undefined;
+        return FAILED;
       }
       this.#failing = false;
       return result;
@@ -74,7 +111,7 @@ export class TokenCache {
       // Only the error's kind: a cache client's message may quote the value it was given.
       const code = (error as { code?: unknown }).code;
       this.#report(operation, `${(error as Error)?.name ?? 'error'}${code ? ` ${String(code)}` : ''}`);
-      return undefined;
+      return FAILED;
     } finally {
       clearTimeout(timer);
     }
@@ -88,4 +125,12 @@ export class TokenCache {
       `typeorm-oauth-storage: cache ${operation} failed (${reason}); using the database until the cache answers again`,
     );
   }
+}
+
+function generationKey(key: string): string {
+  return `${key}:generation`;
+}
+
+function newGeneration(): string {
+  return randomBytes(16).toString('base64url');
 }

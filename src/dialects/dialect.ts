@@ -8,6 +8,8 @@ import { sqliteDialect } from './sqlite';
 export interface Executor {
   /** The first row's `token` column (JSON text), or undefined when no row matched. */
   readToken(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<string | undefined>;
+  /** Every row a query returns. */
+  readRows<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]>;
   /** Runs a write; resolves to the number of rows it changed. */
   write(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<number>;
 }

@@ -28,7 +28,11 @@ class PostgresExecutor implements Executor {
 
   async readToken(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<string | undefined> {
     const result = await this.#run(statement, params, manager);
-    return result.rows.length > 0 ? result.rows[0].token : undefined;
+    return result.rows.length > 0 ? (result.rows[0] as { token: string }).token : undefined;
+  }
+
+  async readRows<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.#run(statement, params, undefined)).rows as Row[];
   }
 
   async write(statement: Statement, params: readonly unknown[], manager?: EntityManager): Promise<number> {
@@ -41,6 +45,6 @@ class PostgresExecutor implements Executor {
     const runner = manager?.queryRunner;
     const target: Pool | PoolClient =
       runner && !runner.isReleased ? ((await runner.connect()) as PoolClient) : (this.#dataSource.driver as PostgresDriver).master;
-    return runLogged(this.#dataSource, statement, params, () => target.query<{ token: string }>(config));
+    return runLogged(this.#dataSource, statement, params, () => target.query(config));
   }
 }

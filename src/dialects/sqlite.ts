@@ -37,6 +37,10 @@ class SqliteExecutor implements Executor {
     });
   }
 
+  readRows<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]> {
+    return runLogged(this.#dataSource, statement, params, () => this.#prepare(statement).all(...params) as Row[]);
+  }
+
   write(statement: Statement, params: readonly unknown[]): Promise<number> {
     return runLogged(this.#dataSource, statement, params, () => this.#prepare(statement).run(...params).changes);
   }

@@ -6,9 +6,9 @@ export const MASKED_TOKEN = '[token]';
 
 /** Parameters as logs and errors may show them. */
 export function maskedParams(statement: Statement, params: readonly unknown[]): unknown[] {
-  if (statement.tokenParam < 0) return params as unknown[];
+  if (statement.tokenParams.length === 0) return params as unknown[];
   const copy = params.slice();
-  copy[statement.tokenParam] = MASKED_TOKEN;
+  for (const position of statement.tokenParams) copy[position] = MASKED_TOKEN;
   return copy;
 }
 

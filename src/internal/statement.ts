@@ -5,11 +5,11 @@ export interface Statement {
   readonly text: string;
   /** Name for server-side prepared statements (PostgreSQL), derived from the text. */
   readonly name: string;
-  /** Position of the token JSON in the parameters, masked in logs; -1 when none. */
-  readonly tokenParam: number;
+  /** Positions of parameters that carry a token, masked in logs and errors. */
+  readonly tokenParams: readonly number[];
 }
 
-export function statement(text: string, tokenParam = -1): Statement {
+export function statement(text: string, tokenParams: readonly number[] = []): Statement {
   const name = `oauth_storage_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-  return { text, name, tokenParam };
+  return { text, name, tokenParams };
 }

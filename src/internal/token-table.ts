@@ -21,6 +21,10 @@ export interface TokenTable {
   readonly userIdProperty: string | null;
   readonly userStatements: OwnerStatements | null;
   readonly appStatements: OwnerStatements;
+  /** Params: last id seen, batch size. Rows `{ id, provider, owner, token }` in id order, for key rotation. */
+  readonly scan: Statement;
+  /** Params: new token JSON text, id, the token text as scanned: replaces it only if nobody changed it since. */
+  readonly replace: Statement;
 }
 
 export function readTokenTable(dataSource: DataSource, model: EntityTarget<unknown>): TokenTable {
@@ -57,26 +61,33 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
         `INSERT INTO ${table} (${[provider, ...insertColumns, token].join(', ')}) ` +
           `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(tokenParam + 1))].join(', ')}) ` +
           `ON CONFLICT ${conflict} DO UPDATE SET ${assignments}`,
-        tokenParam,
+        [tokenParam],
       ),
       delete: statement(`DELETE FROM ${table} ${where}`),
     };
   };
 
-  if (!userJoin) {
-    return {
-      name: metadata.name,
-      executor,
-      userIdProperty: null,
-      userStatements: null,
-      appStatements: build(null, [], [], `(${provider})`),
-    };
-  }
-
-  const user = escape(userJoin.databaseName);
-  return {
+  const user = userJoin ? escape(userJoin.databaseName) : null;
+  const id = escape(metadata.primaryColumns[0].databaseName);
+  const common = {
     name: metadata.name,
     executor,
+    scan: statement(
+      `SELECT ${id} AS "id", ${provider} AS "provider", ${user ?? 'NULL'} AS "owner", ${dialect.tokenText(token)} AS "token" ` +
+        `FROM ${table} WHERE ${id} > ${p(1)} ORDER BY ${id} LIMIT ${p(2)}`,
+    ),
+    replace: statement(
+      `UPDATE ${table} SET ${token} = ${dialect.tokenValue(p(1))} WHERE ${id} = ${p(2)} AND ${dialect.tokenText(token)} = ${p(3)}`,
+      [0, 2],
+    ),
+  };
+
+  if (!userJoin || !user) {
+    return { ...common, userIdProperty: null, userStatements: null, appStatements: build(null, [], [], `(${provider})`) };
+  }
+
+  return {
+    ...common,
     userIdProperty: userJoin.referencedColumn!.propertyName,
     userStatements: build(`${user} = ${p(2)}`, [user], [p(2)], `(${provider}, ${user})`),
     // The conflict target repeats the partial index's predicate so the database
