@@ -1,8 +1,20 @@
 /**
- * An OAuth token as the provider returned it (`access_token`, `token_type`,
- * `refresh_token`, `expires_in`, `scope`, ...): any plain JSON object.
+ * An OAuth token as the provider returned it: any plain JSON object. The
+ * usual fields of RFC 6749 are typed; providers add their own (`id_token`, ...).
  */
-export type OAuthToken = { [key: string]: unknown };
+export interface OAuthToken {
+  access_token?: string;
+  token_type?: string;
+  refresh_token?: string;
+  /** Lifetime of the access token in seconds, from the provider's response. */
+  expires_in?: number;
+  /** When the access token expires, in seconds since the epoch. */
+  expires_at?: number;
+  scope?: string | string[];
+  // `any`, not `unknown`: tokens are written through TypeORM's own entity types too (repo.save({ token })),
+  // whose deep-partial types do not accept `unknown` members.
+  [field: string]: any;
+}
 
 /** A value, or a function (sync or async) that returns it when a call needs it. */
 export type Resolvable<T> = T | (() => T | Promise<T>);
