@@ -11,6 +11,7 @@ const CONTEXT: Record<string, string> = {
   User: "import { User } from '../../../examples/entities/user.entity';",
   currentUser: "declare function currentUser(): import('../../../examples/entities/user.entity').User | null;",
   currentSession: 'declare function currentSession(): Record<string, unknown> | undefined;',
+  storage: "declare const storage: import('typeorm-oauth-storage').TypeOrmStorage<import('../../../examples/entities/user.entity').User>;",
 };
 
 function snippets(file: string): string[] {
