@@ -45,3 +45,11 @@ export class InvalidUserError extends OAuthStorageError {}
  * table that holds encrypted tokens. Never returns garbage instead.
  */
 export class TokenDecryptionError extends OAuthStorageError {}
+
+/**
+ * Thrown by `getValid` when the app's refresh function failed (its error is the
+ * `cause`), returned something that is not a token, or took longer than
+ * `refreshTimeout`. The stored token is left as it was, unless the provider
+ * answered `invalid_grant` and `onInvalidGrant` is `'delete'`.
+ */
+export class TokenRefreshError extends OAuthStorageError {}

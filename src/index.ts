@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 
 export { OAuthConsumerEntity } from './entities/oauth-consumer.entity';
-export { TypeOrmStorage, type TypeOrmStorageOptions, type TypeOrmScope } from './storage/typeorm-storage';
+export {
+  TypeOrmStorage,
+  type TypeOrmStorageOptions,
+  type TypeOrmScope,
+  type RefreshFunction,
+  type ExpiringToken,
+} from './storage/typeorm-storage';
 export { BaseStorage } from './storage/base-storage';
 export { SessionStorage, type SessionStorageOptions, type SessionLike } from './storage/session-storage';
 export { MemoryStorage } from './storage/memory-storage';
@@ -14,6 +20,7 @@ export {
   InvalidProviderError,
   InvalidUserError,
   TokenDecryptionError,
+  TokenRefreshError,
 } from './errors';
 export type { EncryptionOptions } from './encryption/token-cipher';
 export type { OAuthToken, Resolvable, StorageScope, TokenStorage, UserId } from './types';

@@ -11,9 +11,10 @@ export interface OAuthToken {
   /** When the access token expires, in seconds since the epoch. */
   expires_at?: number;
   scope?: string | string[];
-  // `any`, not `unknown`: tokens are written through TypeORM's own entity types too (repo.save({ token })),
-  // whose deep-partial types do not accept `unknown` members.
-  [field: string]: any;
+  // `{} | null` rather than `unknown`: TypeORM's insert/update/upsert types (QueryDeepPartialEntity)
+  // accept the former for a jsonb column and refuse the latter; a recursive JSON type makes them too deep.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  [field: string]: {} | null | undefined;
 }
 
 /** A value, or a function (sync or async) that returns it when a call needs it. */

@@ -137,7 +137,7 @@ describeWith(postgres.up && redisUp)('cache coherence across two processes shari
           ...process.env,
           DATABASE_URL,
           REDIS_URL,
-          SCHEMA: db.dataSource.driver.options.schema as string,
+          SCHEMA: (db.dataSource.options as { schema?: string }).schema!,
           NAMESPACE: namespace,
           USER_ID: String(alice.id),
         },

@@ -52,7 +52,7 @@ for (const kind of databases) {
       for (const value of ['gho_secret_value', 'ghr_refresh_value', 'repo', 'access_token', 'expires_in']) {
         expect(row.text).not.toContain(value);
       }
-      expect(await storage.get('github')).toEqual(secret);
+      expect(await storage.get('github')).toMatchObject(secret);
     });
 
     it('refuses a ciphertext copied into another user\'s row', async () => {
@@ -66,7 +66,7 @@ for (const kind of databases) {
       // Nor into another provider of the same user.
       await repo.insert({ provider: 'google', userId: alice.id, token: aliceRow.token });
       await expect(storage.get('google', { user: alice })).rejects.toBeInstanceOf(TokenDecryptionError);
-      expect(await storage.get('github', { user: alice })).toEqual(secret);
+      expect(await storage.get('github', { user: alice })).toMatchObject(secret);
     });
 
     it('refuses tampered ciphertexts, unknown key ids, and envelopes without keys', async () => {

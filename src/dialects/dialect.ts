@@ -27,6 +27,14 @@ export interface Dialect {
   tokenText(column: string): string;
   /** The database's current-timestamp expression for `updatedAt`. */
   readonly now: string;
+  /** Suffix of a SELECT that locks the rows it reads until the transaction ends. */
+  readonly forUpdate: string;
+  /**
+   * Whether a refresh may hold a transaction open while it waits for the
+   * provider. Not on SQLite: its one connection is shared by the whole app,
+   * which would find itself inside that transaction.
+   */
+  readonly refreshInTransaction: boolean;
   executor(dataSource: DataSource): Executor;
 }
 

@@ -11,6 +11,8 @@ export const postgresDialect: Dialect = {
   // Text, not jsonb: the token is parsed once by the storage, and the same text goes to the cache.
   tokenText: (column) => `${column}::text`,
   now: 'CURRENT_TIMESTAMP',
+  forUpdate: ' FOR UPDATE',
+  refreshInTransaction: true,
   executor: (dataSource) => new PostgresExecutor(dataSource),
 };
 

@@ -13,6 +13,9 @@ export const sqliteDialect: Dialect = {
   tokenText: (column) => `json(${column})`,
   // The format TypeORM's own date columns use on SQLite.
   now: "datetime('now')",
+  // No row locks in SQLite; refreshes there write with compare-and-set instead.
+  forUpdate: '',
+  refreshInTransaction: false,
   executor: (dataSource) => new SqliteExecutor(dataSource),
 };
 

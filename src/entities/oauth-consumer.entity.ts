@@ -23,6 +23,12 @@ import { appWideUniqueColumns, ownerUniqueColumns } from './owner-indexes';
  * `util.inspect(row)` and `JSON.stringify(row)` show the class, id and provider
  * but never the token, so rows can be logged safely; `row.token` still holds it.
  */
+/** PostgreSQL returns bigint as a string (it may not fit a double); epoch seconds always do. */
+const secondsTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
+};
+
 @Index(ownerUniqueColumns, { unique: true })
 @Index(appWideUniqueColumns, { unique: true })
 export abstract class OAuthConsumerEntity {
@@ -37,6 +43,15 @@ export abstract class OAuthConsumerEntity {
   /** The token as the provider returned it. */
   @Column({ type: 'jsonb' })
   token!: OAuthToken;
+
+  /**
+   * When the access token expires, in seconds since the epoch (the token's
+   * `expires_at`), kept by the storage on every write; null when the token
+   * does not say. Indexed, so `findExpiring` does not scan the table.
+   */
+  @Index()
+  @Column({ type: 'bigint', nullable: true, transformer: secondsTransformer })
+  expiresAt!: number | null;
 
   /** Set by the database when the row is inserted. */
   @CreateDateColumn()

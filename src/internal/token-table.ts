@@ -1,5 +1,5 @@
 import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
-import { dialectFor, type Executor } from '../dialects/dialect';
+import { dialectFor, type Dialect, type Executor } from '../dialects/dialect';
 import { OAuthStorageError } from '../errors';
 import { statement, type Statement } from './statement';
 
@@ -7,16 +7,24 @@ import { statement, type Statement } from './statement';
 export interface OwnerStatements {
   /** Params: provider[, userId]. Returns rows with a `token` JSON text column. */
   readonly get: Statement;
-  /** Params: provider[, userId], token JSON text. One upsert statement. */
+  /** `get` that also locks the row until the transaction ends, where the database can (PostgreSQL). */
+  readonly getForUpdate: Statement;
+  /** Params: provider[, userId], token JSON text, expiresAt. One upsert statement. */
   readonly set: Statement;
   /** Params: provider[, userId]. */
   readonly delete: Statement;
+  /** Params: new token JSON text, expiresAt, provider[, userId], token text as read: writes only if unchanged since. */
+  readonly replaceIfUnchanged: Statement;
+  /** Params: provider[, userId], token text as read: deletes only if unchanged since. */
+  readonly deleteIfUnchanged: Statement;
 }
 
 /** Everything the storage needs to know about a token model, read from TypeORM metadata once. */
 export interface TokenTable {
   readonly name: string;
   readonly executor: Executor;
+  /** See {@link Dialect.refreshInTransaction}. */
+  readonly refreshInTransaction: boolean;
   /** The user relation's property on the user object that holds its id, or null for a model without users. */
   readonly userIdProperty: string | null;
   readonly userStatements: OwnerStatements | null;
@@ -25,6 +33,10 @@ export interface TokenTable {
   readonly scan: Statement;
   /** Params: new token JSON text, id, the token text as scanned: replaces it only if nobody changed it since. */
   readonly replace: Statement;
+  /** Params: expires before (seconds), limit. Rows `{ provider, userId, expiresAt }`, soonest first. */
+  readonly expiring: Statement;
+  /** Params: expires before (seconds), provider, limit. */
+  readonly expiringForProvider: Statement;
 }
 
 export function readTokenTable(dataSource: DataSource, model: EntityTarget<unknown>): TokenTable {
@@ -40,6 +52,7 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
 
   const provider = column('provider');
   const token = column('token');
+  const expiresAt = column('expiresAt');
   const updatedAt = metadata.updateDateColumn ? escape(metadata.updateDateColumn.databaseName) : null;
   const userRelation = metadata.relations.find((r) => r.propertyName === 'user');
   const userJoin = userRelation?.joinColumns[0];
@@ -50,28 +63,55 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
   }
 
   const p = dialect.placeholder;
-  const assignments = [`${token} = excluded.${token}`, ...(updatedAt ? [`${updatedAt} = ${dialect.now}`] : [])].join(', ');
-  // ownerFilter null: a model without users, where every row is app-wide.
-  const build = (ownerFilter: string | null, insertColumns: string[], insertValues: string[], conflict: string): OwnerStatements => {
-    const where = `WHERE ${provider} = ${p(1)}${ownerFilter ? ` AND ${ownerFilter}` : ''}`;
+  const assignments = [
+    `${token} = excluded.${token}`,
+    `${expiresAt} = excluded.${expiresAt}`,
+    ...(updatedAt ? [`${updatedAt} = ${dialect.now}`] : []),
+  ].join(', ');
+  // ownerFilter(n) filters by owner, its parameter (if any) being the n-th; null: a model without users,
+  // where every row is app-wide. SQLite placeholders are positional, so parameters are numbered in the
+  // order they appear in each statement.
+  const build = (
+    ownerFilter: ((n: number) => string) | null,
+    insertColumns: string[],
+    insertValues: string[],
+    conflict: string,
+  ): OwnerStatements => {
+    const whereFrom = (n: number) => `WHERE ${provider} = ${p(n)}${ownerFilter ? ` AND ${ownerFilter(n + 1)}` : ''}`;
+    const where = whereFrom(1);
     const tokenParam = insertValues.length + 1;
+    const get = `SELECT ${dialect.tokenText(token)} AS "token" FROM ${table} ${where}`;
     return {
-      get: statement(`SELECT ${dialect.tokenText(token)} AS "token" FROM ${table} ${where}`),
+      get: statement(get),
+      getForUpdate: statement(get + dialect.forUpdate),
       set: statement(
-        `INSERT INTO ${table} (${[provider, ...insertColumns, token].join(', ')}) ` +
-          `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(tokenParam + 1))].join(', ')}) ` +
+        `INSERT INTO ${table} (${[provider, ...insertColumns, token, expiresAt].join(', ')}) ` +
+          `VALUES (${[p(1), ...insertValues, dialect.tokenValue(p(tokenParam + 1)), p(tokenParam + 2)].join(', ')}) ` +
           `ON CONFLICT ${conflict} DO UPDATE SET ${assignments}`,
         [tokenParam],
       ),
       delete: statement(`DELETE FROM ${table} ${where}`),
+      replaceIfUnchanged: statement(
+        `UPDATE ${table} SET ${token} = ${dialect.tokenValue(p(1))}, ${expiresAt} = ${p(2)}` +
+          `${updatedAt ? `, ${updatedAt} = ${dialect.now}` : ''} ${whereFrom(3)} AND ${dialect.tokenText(token)} = ${p(tokenParam + 3)}`,
+        [0, tokenParam + 2],
+      ),
+      deleteIfUnchanged: statement(`DELETE FROM ${table} ${where} AND ${dialect.tokenText(token)} = ${p(tokenParam + 1)}`, [
+        tokenParam,
+      ]),
     };
   };
 
   const user = userJoin ? escape(userJoin.databaseName) : null;
   const id = escape(metadata.primaryColumns[0].databaseName);
+  const expiringQuery = (byProvider: boolean) =>
+    `SELECT ${provider} AS "provider", ${user ?? 'NULL'} AS "userId", ${expiresAt} AS "expiresAt" FROM ${table} ` +
+    `WHERE ${expiresAt} <= ${p(1)}${byProvider ? ` AND ${provider} = ${p(2)}` : ''} ` +
+    `ORDER BY ${expiresAt}, ${id} LIMIT ${p(byProvider ? 3 : 2)}`;
   const common = {
     name: metadata.name,
     executor,
+    refreshInTransaction: dialect.refreshInTransaction,
     scan: statement(
       `SELECT ${id} AS "id", ${provider} AS "provider", ${user ?? 'NULL'} AS "owner", ${dialect.tokenText(token)} AS "token" ` +
         `FROM ${table} WHERE ${id} > ${p(1)} ORDER BY ${id} LIMIT ${p(2)}`,
@@ -80,6 +120,8 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
       `UPDATE ${table} SET ${token} = ${dialect.tokenValue(p(1))} WHERE ${id} = ${p(2)} AND ${dialect.tokenText(token)} = ${p(3)}`,
       [0, 2],
     ),
+    expiring: statement(expiringQuery(false)),
+    expiringForProvider: statement(expiringQuery(true)),
   };
 
   if (!userJoin || !user) {
@@ -89,10 +131,10 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
   return {
     ...common,
     userIdProperty: userJoin.referencedColumn!.propertyName,
-    userStatements: build(`${user} = ${p(2)}`, [user], [p(2)], `(${provider}, ${user})`),
+    userStatements: build((n) => `${user} = ${p(n)}`, [user], [p(2)], `(${provider}, ${user})`),
     // The conflict target repeats the partial index's predicate so the database
     // picks the app-wide unique index (see entities/owner-indexes.ts).
-    appStatements: build(`${user} IS NULL`, [], [], `(${provider}) WHERE ${user} IS NULL`),
+    appStatements: build(() => `${user} IS NULL`, [], [], `(${provider}) WHERE ${user} IS NULL`),
   };
 }
 

@@ -1,5 +1,6 @@
 import { InvalidProviderError, InvalidTokenError } from '../errors';
 import type { OAuthToken } from '../types';
+import { expiresAtOf, withExpiresAt } from './expiry';
 
 /** Longest provider name the `provider` column (varchar 50) holds. */
 export const MAX_PROVIDER_LENGTH = 50;
@@ -14,17 +15,23 @@ export function assertProvider(provider: unknown): asserts provider is string {
 
 /**
  * Checks that `token` is a plain object that JSON holds exactly, and returns its
- * JSON text. `JSON.stringify` alone would silently drop `undefined`, turn `NaN`
+ * JSON text, with `expires_at` added when the token only has `expires_in`. `JSON.stringify` alone would silently drop `undefined`, turn `NaN`
  * into `null` and Dates into strings, so the token read back would differ from
  * the one stored; this walk refuses those instead. Messages name the path only:
  * token values are secrets.
  */
 export function serializeToken(token: unknown): string {
+  return encodeToken(token).json;
+}
+
+/** {@link serializeToken}, plus the expiry the storage indexes. */
+export function encodeToken(token: unknown): { json: string; expiresAt: number | null } {
   if (!isPlainObject(token)) {
     throw new InvalidTokenError(`token must be a plain JSON object (got ${describe(token)})`);
   }
   checkJsonValue(token, 'token', new Set());
-  return JSON.stringify(token);
+  const complete = withExpiresAt(token);
+  return { json: JSON.stringify(complete), expiresAt: expiresAtOf(complete) };
 }
 
 function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
@@ -67,7 +74,9 @@ function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): v
 export function isPlainObject(value: unknown): value is OAuthToken {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  // Not `proto === Object.prototype`: objects from another realm (vm contexts, test runners, some
+  // HTTP clients) have their own Object.prototype. Class instances, Dates and Maps have a longer chain.
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** Names the kind of a value without showing it (values may be secrets). */

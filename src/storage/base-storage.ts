@@ -23,7 +23,9 @@ export abstract class BaseStorage<User = unknown> implements TokenStorage<User> 
   /**
    * The token's JSON text, or {@link InvalidTokenError} when the token is not a
    * plain object that JSON holds exactly (circular, BigInt, Dates, undefined,
-   * NaN...). The error names the offending path, never a value.
+   * NaN...). The error names the offending path, never a value. A token with
+   * `expires_in` and no `expires_at` gets `expires_at` (seconds since the
+   * epoch), as every storage keeps it.
    */
   protected serialize(token: unknown): string {
     return serializeToken(token);

@@ -4,7 +4,9 @@ import { TokenCache } from '../cache/token-cache';
 import type { OAuthConsumerEntity } from '../entities/oauth-consumer.entity';
 import { afterCommit } from '../cache/after-commit';
 import { isEnvelope, TokenCipher, type EncryptionOptions } from '../encryption/token-cipher';
-import { OAuthStorageError, TokenDecryptionError, UserRequiredError } from '../errors';
+import { OAuthStorageError, TokenDecryptionError, TokenRefreshError, UserRequiredError } from '../errors';
+import { isFresh, nowSeconds } from '../internal/expiry';
+import { encodeToken, isPlainObject } from '../internal/validate';
 import { resolveOwner, type OwnerRules, type OwnerSource } from '../internal/owner';
 import { readTokenTable, type OwnerStatements, type TokenTable } from '../internal/token-table';
 import type { OAuthToken, Resolvable, StorageScope, UserId } from '../types';
@@ -62,6 +64,40 @@ export interface TypeOrmStorageOptions<User = unknown> {
    * on stay readable; `rotate()` encrypts them.
    */
   encryption?: EncryptionOptions;
+  /**
+   * `getValid` refreshes a token that expires within this many seconds, so a
+   * token is never handed out just before the provider stops accepting it.
+   * Default 60.
+   */
+  refreshLeewaySeconds?: number;
+  /**
+   * What `getValid` does when the provider answers the refresh with
+   * `invalid_grant` (the user revoked access, or the refresh token expired):
+   * `'keep'` (default) leaves the token; `'delete'` removes it, so the app sees
+   * "not connected" and can send the user through the OAuth flow again.
+   */
+  onInvalidGrant?: 'keep' | 'delete';
+  /**
+   * How long the refresh function may take, in ms, before `getValid` gives up
+   * with {@link TokenRefreshError}. Other callers wait for the refresh (on
+   * PostgreSQL, on a row lock), so a hung provider must not hold them forever.
+   * Default 30000.
+   */
+  refreshTimeout?: number;
+}
+
+/**
+ * Asks the provider for a new token, given the stored one (use its
+ * `refresh_token`); returns the provider's token response.
+ */
+export type RefreshFunction = (token: OAuthToken) => OAuthToken | Promise<OAuthToken>;
+
+/** A token `findExpiring` found: whose it is and when it expires. */
+export interface ExpiringToken {
+  provider: string;
+  /** The user's id, or null for the app-wide token. */
+  userId: UserId | null;
+  expiresAt: Date;
 }
 
 /**
@@ -82,6 +118,9 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   readonly #userRequired: boolean;
   readonly #cache: TokenCache | null;
   readonly #cipher: TokenCipher | null;
+  readonly #refreshLeeway: number;
+  readonly #refreshTimeout: number;
+  readonly #deleteOnInvalidGrant: boolean;
   readonly #hasConfiguredUser: boolean;
   readonly #ownerRules: OwnerRules<User>;
   #table: TokenTable | null = null;
@@ -101,6 +140,12 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
       ? new TokenCache(options.cache, { ttl: options.cacheTtl, timeout: options.cacheTimeout, logger: () => dataSource.logger })
       : null;
     this.#cipher = options.encryption === undefined ? null : new TokenCipher(options.encryption);
+    this.#refreshLeeway = checkNumber('refreshLeewaySeconds', options.refreshLeewaySeconds ?? 60, 0);
+    this.#refreshTimeout = checkNumber('refreshTimeout', options.refreshTimeout ?? 30_000, 1);
+    if (options.onInvalidGrant !== undefined && options.onInvalidGrant !== 'keep' && options.onInvalidGrant !== 'delete') {
+      throw new OAuthStorageError("onInvalidGrant must be 'keep' or 'delete'");
+    }
+    this.#deleteOnInvalidGrant = options.onInvalidGrant === 'delete';
     if (dataSource.isInitialized) this.#tokenTable();
   }
 
@@ -122,9 +167,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
 
   async set(provider: string, token: OAuthToken, scope?: TypeOrmScope<User>): Promise<void> {
     const target = await this.#target(provider, scope);
-    const json = this.serialize(token);
-    const stored = this.#cipher ? this.#cipher.seal(json, target.ownerKey) : json;
-    await target.table.executor.write(target.statements.set, [...target.params, stored], scope?.manager);
+    const { json, expiresAt } = encodeToken(token);
+    await target.table.executor.write(target.statements.set, [...target.params, this.#seal(json, target), expiresAt], scope?.manager);
     await this.#invalidate(target.ownerKey, scope);
   }
 
@@ -132,6 +176,55 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     const target = await this.#target(provider, scope);
     await target.table.executor.write(target.statements.delete, target.params, scope?.manager);
     await this.#invalidate(target.ownerKey, scope);
+  }
+
+  /**
+   * The token, refreshed first if it expires within `refreshLeewaySeconds`:
+   * `refresh(oldToken)` asks the provider for a new one, which is stored
+   * (keeping the old `refresh_token` when the response has none) and returned.
+   * However many callers ask at once, `refresh` runs once per provider and
+   * user: in this process, callers share one refresh; across processes on
+   * PostgreSQL, the row is locked while it runs and the others then read the
+   * new token. On SQLite, the new token is written only if the row did not
+   * change meanwhile. Resolves to null when there is no token.
+   *
+   * A failing refresh rejects with {@link TokenRefreshError} (the error as its
+   * `cause`) and leaves the stored token as it was.
+   */
+  async getValid(provider: string, refresh: RefreshFunction, scope?: StorageScope<User>): Promise<OAuthToken | null> {
+    if (typeof refresh !== 'function') throw new OAuthStorageError('getValid needs a refresh function');
+    const token = await this.get(provider, scope);
+    if (token === null || isFresh(token, this.#refreshLeeway)) return token;
+    const target = await this.#target(provider, scope);
+    // Shared by every storage on this DataSource: apps may create a storage per request.
+    let flights = refreshesUnderWay.get(this.#dataSource);
+    if (!flights) refreshesUnderWay.set(this.#dataSource, (flights = new Map()));
+    const key = `${target.table.name}:${ownerKeyOf(provider, target.owner)}`;
+    let flight = flights.get(key);
+    if (!flight) {
+      flight = this.#refresh(target, refresh).finally(() => flights.delete(key));
+      flights.set(key, flight);
+    }
+    return flight;
+  }
+
+  /**
+   * Tokens that expire within `withinSeconds` from now (expired ones included),
+   * soonest first, from the indexed `expiresAt` column: for a background job
+   * that calls `getValid` ahead of time, so requests never wait for a refresh.
+   */
+  async findExpiring(withinSeconds: number, options: { limit?: number; provider?: string } = {}): Promise<ExpiringToken[]> {
+    checkNumber('withinSeconds', withinSeconds, -Infinity);
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1) throw new OAuthStorageError('limit must be a positive integer');
+    const table = this.#tokenTable();
+    const before = nowSeconds() + Math.floor(withinSeconds);
+    const rows =
+      options.provider === undefined
+        ? await table.executor.readRows<ExpiringRow>(table.expiring, [before, limit])
+        : (this.assertProvider(options.provider),
+          await table.executor.readRows<ExpiringRow>(table.expiringForProvider, [before, options.provider, limit]));
+    return rows.map((row) => ({ provider: row.provider, userId: row.userId, expiresAt: new Date(Number(row.expiresAt) * 1000) }));
   }
 
   /**
@@ -174,7 +267,7 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   }
 
   /** Checks the call's input and picks the statements and parameters for its owner. */
-  async #target(provider: string, scope: TypeOrmScope<User> | undefined) {
+  async #target(provider: string, scope: TypeOrmScope<User> | undefined): Promise<Target> {
     this.assertProvider(provider);
     const table = this.#tokenTable();
     const owner = scope || this.#hasConfiguredUser ? await resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
@@ -191,7 +284,62 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     }
     // Names the row for the cache and binds ciphertexts to it; not needed without either.
     const ownerKey = this.#cache || this.#cipher ? ownerKeyOf(provider, owner) : '';
-    return { table, statements, params, provider, ownerKey };
+    return { table, statements, params, provider, owner, ownerKey };
+  }
+
+  /** Refreshes one row's token: under a row lock where the database has them, else with compare-and-set. */
+  async #refresh(target: Target, refresh: RefreshFunction): Promise<OAuthToken | null> {
+    const outcome = target.table.refreshInTransaction
+      ? await this.#dataSource.transaction((manager) => this.#refreshRow(target, refresh, manager))
+      : await this.#refreshRow(target, refresh, undefined);
+    if (outcome.changed) await this.#cache?.invalidate(target.ownerKey);
+    if (outcome.error) throw outcome.error;
+    return outcome.token;
+  }
+
+  /**
+   * Reads the row (locked, with a manager), refreshes if nobody did meanwhile,
+   * writes the result. Reports a failed refresh instead of throwing it, so the
+   * transaction still commits the deletion that `onInvalidGrant: 'delete'` asks for.
+   */
+  async #refreshRow(target: Target, refresh: RefreshFunction, manager: EntityManager | undefined): Promise<RefreshOutcome> {
+    const { executor } = target.table;
+    const { statements, params } = target;
+    const stored = await executor.readToken(manager ? statements.getForUpdate : statements.get, params, manager);
+    if (stored === undefined) return { token: null, changed: false };
+    const current = this.#decode(stored, target);
+    if (isFresh(current, this.#refreshLeeway)) return { token: current, changed: false }; // refreshed by another process
+    let encoded: { json: string; expiresAt: number | null };
+    try {
+      const response = await withTimeout(Promise.resolve().then(() => refresh(current)), this.#refreshTimeout);
+      encoded = encodeToken(
+        isPlainObject(response) && response.refresh_token === undefined && current.refresh_token !== undefined
+          ? { ...response, refresh_token: current.refresh_token }
+          : response,
+      );
+    } catch (cause) {
+      const error = new TokenRefreshError(`Refreshing the "${target.provider}" token failed`, { cause });
+      if (this.#deleteOnInvalidGrant && isInvalidGrant(cause)) {
+        const deleted = await executor.write(statements.deleteIfUnchanged, [...params, stored], manager);
+        return { token: null, changed: deleted > 0, error };
+      }
+      return { token: null, changed: false, error };
+    }
+    const written = await executor.write(
+      statements.replaceIfUnchanged,
+      [this.#seal(encoded.json, target), encoded.expiresAt, ...params, stored],
+      manager,
+    );
+    if (written === 0) {
+      // Another process refreshed first (SQLite): its token wins; hand that one out.
+      const latest = await executor.readToken(statements.get, params, manager);
+      return { token: latest === undefined ? null : this.#decode(latest, target), changed: true };
+    }
+    return { token: JSON.parse(encoded.json), changed: true };
+  }
+
+  #seal(json: string, target: Target): string {
+    return this.#cipher ? this.#cipher.seal(json, target.ownerKey) : json;
   }
 
   /** The token object from the column's JSON text, decrypting envelopes. */
@@ -227,11 +375,62 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   }
 }
 
+/** Refreshes under way in this process, by DataSource and row: callers asking at once share one. */
+const refreshesUnderWay = new WeakMap<DataSource, Map<string, Promise<OAuthToken | null>>>();
+
+/** One call's row: its table, statements and parameters, and who owns it. */
+interface Target {
+  table: TokenTable;
+  statements: OwnerStatements;
+  params: unknown[];
+  provider: string;
+  owner: UserId | null;
+  /** {@link ownerKeyOf}, or '' when neither cache nor encryption needs it. */
+  ownerKey: string;
+}
+
+interface RefreshOutcome {
+  token: OAuthToken | null;
+  /** Whether the row changed, so cached copies must go. */
+  changed: boolean;
+  error?: TokenRefreshError;
+}
+
+interface ExpiringRow {
+  provider: string;
+  userId: UserId | null;
+  expiresAt: number | string;
+}
+
 interface ScannedRow {
   id: number | string;
   provider: string;
   owner: UserId | null;
   token: string;
+}
+
+function checkNumber(name: string, value: number, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new OAuthStorageError(`${name} must be a finite number${min > -Infinity ? ` of at least ${min}` : ''}`);
+  }
+  return value;
+}
+
+/** Whether an OAuth client library's error says the provider answered `invalid_grant` (RFC 6749 section 5.2). */
+function isInvalidGrant(error: unknown): boolean {
+  for (let e = error as { error?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.error === 'invalid_grant' || e.code === 'invalid_grant') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OAuthStorageError(`the refresh function did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Names one row (provider and owner) unambiguously: the cache key, and the associated data of its ciphertext. */

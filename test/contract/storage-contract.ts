@@ -9,7 +9,7 @@ export interface ContractSubject {
   dispose?: () => Promise<void> | void;
 }
 
-const token = (n: number) => ({ access_token: `access-${n}`, token_type: 'bearer', expires_in: 3600, scope: ['read', 'write'] });
+const token = (n: number) => ({ access_token: `access-${n}`, token_type: 'bearer', expires_at: 2_000_000_000, scope: ['read', 'write'] });
 
 /**
  * The behaviour every storage shares, run by each storage's test file, as
@@ -39,6 +39,17 @@ export function describeStorageContract(
     it('returns what was set, as an equal object', async () => {
       await storage.set('github', token(1));
       expect(await storage.get('github')).toEqual(token(1));
+    });
+
+    it('adds expires_at (seconds since the epoch) to a token that only has expires_in', async () => {
+      const before = Math.floor(Date.now() / 1000);
+      await storage.set('github', { access_token: 'a', expires_in: 3600 });
+      const stored = (await storage.get('github'))!;
+      expect(stored.expires_in).toBe(3600);
+      expect(stored.expires_at).toBeGreaterThanOrEqual(before + 3600);
+      expect(stored.expires_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
+      await storage.set('github', { access_token: 'b', expires_in: 3600, expires_at: 42 });
+      expect((await storage.get('github'))!.expires_at).toBe(42);
     });
 
     it('keeps nested JSON, unicode and large tokens exactly', async () => {
