@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 
@@ -28,14 +28,15 @@ function withContext(code: string): string {
 }
 
 describe('README examples', () => {
-  const dir = join(root, 'node_modules', '.cache', 'readme-examples');
+  // Inside the checkout, so snippets resolve its node_modules; a fresh folder, so parallel runs don't collide.
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'readme-examples-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('compile against the package', () => {
     const blocks = snippets('README.md');
     expect(blocks.length).toBeGreaterThan(5);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
     const files = blocks.map((code, i) => {
       const file = join(dir, `snippet-${i}.ts`);
       writeFileSync(file, withContext(code));
