@@ -167,7 +167,9 @@ for (const kind of databases) {
       const requests = Array.from({ length: 60 }, (_, n) => ({ name: names[n % names.length], n }));
       const answers = await Promise.all(
         requests.map(({ name, n }) =>
-          fetch(`${server.url}/token/${n}`, { method: 'PUT', headers: { 'x-user': name } }).then((r) => r.json()),
+          fetch(`${server.url}/token/${n}`, { method: 'PUT', headers: { 'x-user': name } }).then(
+            (r) => r.json() as Promise<{ before?: string; after?: string; token: { access_token: string } }>,
+          ),
         ),
       );
       requests.forEach(({ name }, i) => {
