@@ -1,16 +1,22 @@
 import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
+import { afterCommit } from '../cache/after-commit';
 import type { CacheLike } from '../cache/cache-like';
 import { TokenCache } from '../cache/token-cache';
+import { rotateKeys } from '../encryption/key-rotation';
+import { TokenCipher, type EncryptionOptions } from '../encryption/token-cipher';
+import { TokenCodec } from '../encryption/token-codec';
 import type { OAuthConsumerEntity } from '../entities/oauth-consumer.entity';
-import { afterCommit } from '../cache/after-commit';
-import { isEnvelope, TokenCipher, type EncryptionOptions } from '../encryption/token-cipher';
-import { OAuthStorageError, TokenDecryptionError, TokenRefreshError, UserRequiredError } from '../errors';
-import { isFresh, nowSeconds } from '../internal/expiry';
-import { encodeToken, isPlainObject } from '../internal/validate';
+import { OAuthStorageError, UserRequiredError } from '../errors';
+import { nowSeconds } from '../internal/expiry';
 import { resolveOwner, type OwnerRules, type OwnerSource } from '../internal/owner';
+import { ownerKeyOf, type TokenRow } from '../internal/token-row';
 import { readTokenTable, type OwnerStatements, type TokenTable } from '../internal/token-table';
+import { encodeToken } from '../internal/validate';
+import { TokenRefresher, type RefreshFunction } from '../refresh/token-refresher';
 import type { OAuthToken, Resolvable, StorageScope, UserId } from '../types';
 import { BaseStorage } from './base-storage';
+
+export type { RefreshFunction };
 
 /**
  * Whose token a {@link TypeOrmStorage} call is about, and optionally the
@@ -86,12 +92,6 @@ export interface TypeOrmStorageOptions<User = unknown> {
   refreshTimeout?: number;
 }
 
-/**
- * Asks the provider for a new token, given the stored one (use its
- * `refresh_token`); returns the provider's token response.
- */
-export type RefreshFunction = (token: OAuthToken) => OAuthToken | Promise<OAuthToken>;
-
 /** A token `findExpiring` found: whose it is and when it expires. */
 export interface ExpiringToken {
   provider: string;
@@ -115,14 +115,12 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   readonly #dataSource: DataSource;
   readonly #model: EntityTarget<OAuthConsumerEntity>;
   readonly #configured: OwnerSource<User>;
-  readonly #userRequired: boolean;
-  readonly #cache: TokenCache | null;
-  readonly #cipher: TokenCipher | null;
-  readonly #refreshLeeway: number;
-  readonly #refreshTimeout: number;
-  readonly #deleteOnInvalidGrant: boolean;
   readonly #hasConfiguredUser: boolean;
+  readonly #userRequired: boolean;
   readonly #ownerRules: OwnerRules<User>;
+  readonly #cache: TokenCache | null;
+  readonly #codec: TokenCodec;
+  readonly #refresher: TokenRefresher;
   #table: TokenTable | null = null;
 
   constructor(dataSource: DataSource, model: EntityTarget<OAuthConsumerEntity>, options: TypeOrmStorageOptions<User> = {}) {
@@ -139,43 +137,45 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     this.#cache = options.cache
       ? new TokenCache(options.cache, { ttl: options.cacheTtl, timeout: options.cacheTimeout, logger: () => dataSource.logger })
       : null;
-    this.#cipher = options.encryption === undefined ? null : new TokenCipher(options.encryption);
-    this.#refreshLeeway = checkNumber('refreshLeewaySeconds', options.refreshLeewaySeconds ?? 60, 0);
-    this.#refreshTimeout = checkNumber('refreshTimeout', options.refreshTimeout ?? 30_000, 1);
+    this.#codec = new TokenCodec(options.encryption === undefined ? null : new TokenCipher(options.encryption));
     if (options.onInvalidGrant !== undefined && options.onInvalidGrant !== 'keep' && options.onInvalidGrant !== 'delete') {
       throw new OAuthStorageError("onInvalidGrant must be 'keep' or 'delete'");
     }
-    this.#deleteOnInvalidGrant = options.onInvalidGrant === 'delete';
+    this.#refresher = new TokenRefresher(dataSource, this.#codec, this.#cache, {
+      leewaySeconds: checkNumber('refreshLeewaySeconds', options.refreshLeewaySeconds ?? 60, 0),
+      timeoutMs: checkNumber('refreshTimeout', options.refreshTimeout ?? 30_000, 1),
+      deleteOnInvalidGrant: options.onInvalidGrant === 'delete',
+    });
     if (dataSource.isInitialized) this.#tokenTable();
   }
 
   async get(provider: string, scope?: TypeOrmScope<User>): Promise<OAuthToken | null> {
-    const target = await this.#target(provider, scope);
+    const row = await this.#row(provider, scope);
     const cache = this.#cacheOutside(scope);
     let generation: string | null = null;
     if (cache) {
-      const read = await cache.read(target.ownerKey);
-      if (read.hit !== undefined) return this.#decode(read.hit, target);
+      const read = await cache.read(row.ownerKey);
+      if (read.hit !== undefined) return this.#codec.decode(read.hit, row);
       generation = read.generation;
     }
-    const stored = await target.table.executor.readToken(target.statements.get, target.params, scope?.manager);
+    const stored = await row.table.executor.readToken(row.statements.get, row.params, scope?.manager);
     if (stored === undefined) return null;
-    const token = this.#decode(stored, target); // before caching: what fails to decrypt is never cached
-    if (cache && generation) await cache.fill(target.ownerKey, generation, stored);
+    const token = this.#codec.decode(stored, row); // before caching: what fails to decrypt is never cached
+    if (cache && generation) await cache.fill(row.ownerKey, generation, stored);
     return token;
   }
 
   async set(provider: string, token: OAuthToken, scope?: TypeOrmScope<User>): Promise<void> {
-    const target = await this.#target(provider, scope);
+    const row = await this.#row(provider, scope);
     const { json, expiresAt } = encodeToken(token);
-    await target.table.executor.write(target.statements.set, [...target.params, this.#seal(json, target), expiresAt], scope?.manager);
-    await this.#invalidate(target.ownerKey, scope);
+    await row.table.executor.write(row.statements.set, [...row.params, this.#codec.encode(json, row), expiresAt], scope?.manager);
+    await this.#invalidate(row.ownerKey, scope);
   }
 
   async delete(provider: string, scope?: TypeOrmScope<User>): Promise<void> {
-    const target = await this.#target(provider, scope);
-    await target.table.executor.write(target.statements.delete, target.params, scope?.manager);
-    await this.#invalidate(target.ownerKey, scope);
+    const row = await this.#row(provider, scope);
+    await row.table.executor.write(row.statements.delete, row.params, scope?.manager);
+    await this.#invalidate(row.ownerKey, scope);
   }
 
   /**
@@ -194,18 +194,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   async getValid(provider: string, refresh: RefreshFunction, scope?: StorageScope<User>): Promise<OAuthToken | null> {
     if (typeof refresh !== 'function') throw new OAuthStorageError('getValid needs a refresh function');
     const token = await this.get(provider, scope);
-    if (token === null || isFresh(token, this.#refreshLeeway)) return token;
-    const target = await this.#target(provider, scope);
-    // Shared by every storage on this DataSource: apps may create a storage per request.
-    let flights = refreshesUnderWay.get(this.#dataSource);
-    if (!flights) refreshesUnderWay.set(this.#dataSource, (flights = new Map()));
-    const key = `${target.table.name}:${ownerKeyOf(provider, target.owner)}`;
-    let flight = flights.get(key);
-    if (!flight) {
-      flight = this.#refresh(target, refresh).finally(() => flights.delete(key));
-      flights.set(key, flight);
-    }
-    return flight;
+    if (token === null || this.#refresher.isFresh(token)) return token;
+    return this.#refresher.refresh(await this.#row(provider, scope), refresh);
   }
 
   /**
@@ -215,15 +205,16 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
    */
   async findExpiring(withinSeconds: number, options: { limit?: number; provider?: string } = {}): Promise<ExpiringToken[]> {
     checkNumber('withinSeconds', withinSeconds, -Infinity);
-    const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1) throw new OAuthStorageError('limit must be a positive integer');
+    const limit = checkPositiveInteger('limit', options.limit ?? 100);
     const table = this.#tokenTable();
     const before = nowSeconds() + Math.floor(withinSeconds);
-    const rows =
-      options.provider === undefined
-        ? await table.executor.readRows<ExpiringRow>(table.expiring, [before, limit])
-        : (this.assertProvider(options.provider),
-          await table.executor.readRows<ExpiringRow>(table.expiringForProvider, [before, options.provider, limit]));
+    let rows: ExpiringRow[];
+    if (options.provider === undefined) {
+      rows = await table.executor.readRows<ExpiringRow>(table.expiring, [before, limit]);
+    } else {
+      this.assertProvider(options.provider);
+      rows = await table.executor.readRows<ExpiringRow>(table.expiringForProvider, [before, options.provider, limit]);
+    }
     return rows.map((row) => ({ provider: row.provider, userId: row.userId, expiresAt: new Date(Number(row.expiresAt) * 1000) }));
   }
 
@@ -236,38 +227,14 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
    * DataSource's logger.
    */
   async rotate(options: { batchSize?: number } = {}): Promise<number> {
-    const cipher = this.#cipher;
+    const cipher = this.#codec.cipher;
     if (!cipher) throw new OAuthStorageError('rotate() needs the encryption option');
-    const batchSize = options.batchSize ?? 500;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new OAuthStorageError('batchSize must be a positive integer');
-    const table = this.#tokenTable();
-    let rewritten = 0;
-    let lastId = 0;
-    for (;;) {
-      const rows = await table.executor.readRows<ScannedRow>(table.scan, [lastId, batchSize]);
-      for (const row of rows) {
-        const stored = JSON.parse(row.token);
-        if (cipher.isCurrent(stored)) continue;
-        const ownerKey = ownerKeyOf(row.provider, row.owner);
-        let json: string;
-        try {
-          json = isEnvelope(stored) ? cipher.open(stored, ownerKey, `Token row ${row.id}`) : row.token;
-        } catch (error) {
-          this.#dataSource.logger.log('warn', `typeorm-oauth-storage: rotate() skipped row ${row.id}: ${(error as Error).message}`);
-          continue;
-        }
-        if ((await table.executor.write(table.replace, [cipher.seal(json, ownerKey), row.id, row.token])) > 0) {
-          rewritten++;
-          await this.#cache?.invalidate(ownerKey);
-        }
-      }
-      if (rows.length < batchSize) return rewritten;
-      lastId = Number(rows[rows.length - 1].id);
-    }
+    const batchSize = checkPositiveInteger('batchSize', options.batchSize ?? 500);
+    return rotateKeys(this.#tokenTable(), cipher, this.#cache, this.#dataSource.logger, batchSize);
   }
 
   /** Checks the call's input and picks the statements and parameters for its owner. */
-  async #target(provider: string, scope: TypeOrmScope<User> | undefined): Promise<Target> {
+  async #row(provider: string, scope: TypeOrmScope<User> | undefined): Promise<TokenRow> {
     this.assertProvider(provider);
     const table = this.#tokenTable();
     const owner = scope || this.#hasConfiguredUser ? await resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
@@ -282,73 +249,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
       statements = table.userStatements;
       params = [provider, owner];
     }
-    // Names the row for the cache and binds ciphertexts to it; not needed without either.
-    const ownerKey = this.#cache || this.#cipher ? ownerKeyOf(provider, owner) : '';
+    const ownerKey = this.#cache || this.#codec.cipher ? ownerKeyOf(provider, owner) : '';
     return { table, statements, params, provider, owner, ownerKey };
-  }
-
-  /** Refreshes one row's token: under a row lock where the database has them, else with compare-and-set. */
-  async #refresh(target: Target, refresh: RefreshFunction): Promise<OAuthToken | null> {
-    const outcome = target.table.refreshInTransaction
-      ? await this.#dataSource.transaction((manager) => this.#refreshRow(target, refresh, manager))
-      : await this.#refreshRow(target, refresh, undefined);
-    if (outcome.changed) await this.#cache?.invalidate(target.ownerKey);
-    if (outcome.error) throw outcome.error;
-    return outcome.token;
-  }
-
-  /**
-   * Reads the row (locked, with a manager), refreshes if nobody did meanwhile,
-   * writes the result. Reports a failed refresh instead of throwing it, so the
-   * transaction still commits the deletion that `onInvalidGrant: 'delete'` asks for.
-   */
-  async #refreshRow(target: Target, refresh: RefreshFunction, manager: EntityManager | undefined): Promise<RefreshOutcome> {
-    const { executor } = target.table;
-    const { statements, params } = target;
-    const stored = await executor.readToken(manager ? statements.getForUpdate : statements.get, params, manager);
-    if (stored === undefined) return { token: null, changed: false };
-    const current = this.#decode(stored, target);
-    if (isFresh(current, this.#refreshLeeway)) return { token: current, changed: false }; // refreshed by another process
-    let encoded: { json: string; expiresAt: number | null };
-    try {
-      const response = await withTimeout(Promise.resolve().then(() => refresh(current)), this.#refreshTimeout);
-      encoded = encodeToken(
-        isPlainObject(response) && response.refresh_token === undefined && current.refresh_token !== undefined
-          ? { ...response, refresh_token: current.refresh_token }
-          : response,
-      );
-    } catch (cause) {
-      const error = new TokenRefreshError(`Refreshing the "${target.provider}" token failed`, { cause });
-      if (this.#deleteOnInvalidGrant && isInvalidGrant(cause)) {
-        const deleted = await executor.write(statements.deleteIfUnchanged, [...params, stored], manager);
-        return { token: null, changed: deleted > 0, error };
-      }
-      return { token: null, changed: false, error };
-    }
-    const written = await executor.write(
-      statements.replaceIfUnchanged,
-      [this.#seal(encoded.json, target), encoded.expiresAt, ...params, stored],
-      manager,
-    );
-    if (written === 0) {
-      // Another process refreshed first (SQLite): its token wins; hand that one out.
-      const latest = await executor.readToken(statements.get, params, manager);
-      return { token: latest === undefined ? null : this.#decode(latest, target), changed: true };
-    }
-    return { token: JSON.parse(encoded.json), changed: true };
-  }
-
-  #seal(json: string, target: Target): string {
-    return this.#cipher ? this.#cipher.seal(json, target.ownerKey) : json;
-  }
-
-  /** The token object from the column's JSON text, decrypting envelopes. */
-  #decode(stored: string, target: { provider: string; ownerKey: string }): OAuthToken {
-    const value = JSON.parse(stored);
-    if (!isEnvelope(value)) return value;
-    const what = `The stored "${target.provider}" token`;
-    if (!this.#cipher) throw new TokenDecryptionError(`${what} is encrypted, but the storage has no encryption keys`);
-    return JSON.parse(this.#cipher.open(value, target.ownerKey, what));
   }
 
   /** The cache, unless the call runs inside a transaction, whose uncommitted rows must not be cached. */
@@ -368,45 +270,15 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   #tokenTable(): TokenTable {
     if (this.#table) return this.#table;
     const table = readTokenTable(this.#dataSource, this.#model);
-    if (!table.userStatements && this.#hasConfiguredUser) {
-      throw noUserRelation(table.name);
-    }
+    if (!table.userStatements && this.#hasConfiguredUser) throw noUserRelation(table.name);
     return (this.#table = table);
   }
-}
-
-/** Refreshes under way in this process, by DataSource and row: callers asking at once share one. */
-const refreshesUnderWay = new WeakMap<DataSource, Map<string, Promise<OAuthToken | null>>>();
-
-/** One call's row: its table, statements and parameters, and who owns it. */
-interface Target {
-  table: TokenTable;
-  statements: OwnerStatements;
-  params: unknown[];
-  provider: string;
-  owner: UserId | null;
-  /** {@link ownerKeyOf}, or '' when neither cache nor encryption needs it. */
-  ownerKey: string;
-}
-
-interface RefreshOutcome {
-  token: OAuthToken | null;
-  /** Whether the row changed, so cached copies must go. */
-  changed: boolean;
-  error?: TokenRefreshError;
 }
 
 interface ExpiringRow {
   provider: string;
   userId: UserId | null;
   expiresAt: number | string;
-}
-
-interface ScannedRow {
-  id: number | string;
-  provider: string;
-  owner: UserId | null;
-  token: string;
 }
 
 function checkNumber(name: string, value: number, min: number): number {
@@ -416,26 +288,9 @@ function checkNumber(name: string, value: number, min: number): number {
   return value;
 }
 
-/** Whether an OAuth client library's error says the provider answered `invalid_grant` (RFC 6749 section 5.2). */
-function isInvalidGrant(error: unknown): boolean {
-  for (let e = error as { error?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.error === 'invalid_grant' || e.code === 'invalid_grant') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OAuthStorageError(`the refresh function did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Names one row (provider and owner) unambiguously: the cache key, and the associated data of its ciphertext. */
-function ownerKeyOf(provider: string, owner: UserId | null): string {
-  return JSON.stringify([provider, owner === null ? null : String(owner)]);
+function checkPositiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new OAuthStorageError(`${name} must be a positive integer`);
+  return value;
 }
 
 function noUserRelation(model: string): OAuthStorageError {
