@@ -22,7 +22,13 @@ describeWith(runs)('the demo app in Chromium', () => {
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
     const errors: unknown[] = [];
-    while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch((error) => errors.push(error));
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()!();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
     if (errors.length) throw errors[0];
   });
 
@@ -95,6 +101,9 @@ describeWith(runs)('the demo app in Chromium', () => {
 
     await bob.disconnect();
     expect(await userinfoStatus(demo, tokens.get('bob')!)).toBe(401); // revoked at the provider too
+    await bob.connect(); // and connecting again after that works
+    expect((await bob.callApi()).body).toMatchObject({ sub: 'bob' });
+    await bob.disconnect();
     await alice.reload();
     expect(await alice.status()).toBe('Connected');
     expect([...(await storedTokens(sqlite)).keys()]).toEqual(['alice']);
