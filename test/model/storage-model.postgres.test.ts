@@ -1,0 +1,4 @@
+import { postgres } from '../support/databases';
+import { describeModel } from './storage-model';
+
+describeModel(postgres);

@@ -1,0 +1,4 @@
+import { sqlite } from '../support/databases';
+import { describeModel } from './storage-model';
+
+describeModel(sqlite);
