@@ -41,7 +41,7 @@ async function reachable(connect: () => Promise<void>): Promise<boolean> {
 }
 
 /** One PING over a plain socket: enough to know the server answers, without a client's reconnect loop. */
-function redisPing(url: URL): Promise<void> {
+export function redisPing(url: URL): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: url.hostname, port: Number(url.port || 6379), timeout: 3000 });
     socket.once('connect', () => socket.write('PING\r\n'));
