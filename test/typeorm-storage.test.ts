@@ -57,6 +57,20 @@ for (const kind of databases) {
       users: [{ user: alice }, { userId: bob.id }],
     }), { perUser: true });
 
+    describeWith(redisUp)(`${kind.name}, Keyv on Redis`, () => {
+      const keyv = new Keyv({ store: new KeyvRedis(REDIS_URL), namespace: `oauth-contract-${kind.name}-${process.pid}` });
+      // The tables are emptied behind the storage's back before each test; so is the cache.
+      beforeEach(() => keyv.clear());
+      afterAll(async () => {
+        await keyv.clear();
+        await keyv.disconnect();
+      });
+      describeStorageContract(`${kind.name}, Keyv on Redis`, () => ({
+        storage: new TypeOrmStorage(db.dataSource, OAuth, { cache: keyv, cacheTtl: 60_000 }),
+        users: [{ user: alice }, { userId: bob.id }],
+      }), { perUser: true });
+    });
+
     describe('scoping', () => {
       it('without a user touches only the app-wide row, never users\' rows (unlike Flask-Dance)', async () => {
         const perUser = new TypeOrmStorage(db.dataSource, OAuth, { user: () => alice });

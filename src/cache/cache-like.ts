@@ -8,4 +8,8 @@ export interface CacheLike {
   set(key: string, value: string, ttl?: number): unknown;
   delete?(key: string): unknown;
   del?(key: string): unknown;
+  /** Several keys in one call (Keyv's `getMany`); used when present, to read in one round trip. */
+  getMany?(keys: string[]): unknown;
+  /** The same under cache-manager's name. */
+  mget?(keys: string[]): unknown;
 }

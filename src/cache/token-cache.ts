@@ -38,6 +38,7 @@ export type CacheRead = { hit: string } | { hit?: undefined; generation: string 
 export class TokenCache {
   readonly #cache: CacheLike;
   readonly #remove: (key: string) => unknown;
+  readonly #getMany: ((keys: string[]) => unknown) | undefined;
   readonly #ttl: number | undefined;
   readonly #timeout: number;
   readonly #logger: () => Logger;
@@ -55,6 +56,7 @@ export class TokenCache {
     }
     this.#cache = cache;
     this.#remove = remove;
+    this.#getMany = typeof cache.getMany === 'function' ? cache.getMany : typeof cache.mget === 'function' ? cache.mget : undefined;
     this.#ttl = options.ttl;
     this.#timeout = options.timeout ?? DEFAULT_CACHE_TIMEOUT_MS;
     this.#logger = options.logger;
@@ -62,11 +64,7 @@ export class TokenCache {
 
   /** The cached stored text for `key`, or the generation a miss may be filled under. */
   async read(key: string): Promise<CacheRead> {
-    // Issued together: clients such as node-redis pipeline them into one round trip.
-    const [generation, entry] = await Promise.all([
-      this.#call('get', () => this.#cache.get(generationKey(key))),
-      this.#call('get', () => this.#cache.get(key)),
-    ]);
+    const [generation, entry] = await this.#getBoth(generationKey(key), key);
     if (generation === FAILED || entry === FAILED) return { generation: null };
     if (typeof generation === 'string') {
       if (typeof entry === 'string' && entry.startsWith(generation)) return { hit: entry.slice(GENERATION_LENGTH) };
@@ -76,6 +74,16 @@ export class TokenCache {
     return (await this.#call('set', () => this.#cache.set(generationKey(key), created))) === FAILED
       ? { generation: null }
       : { generation: created };
+  }
+
+  /** Two keys in one call where the cache can (one round trip to Redis), else two calls issued together. */
+  async #getBoth(first: string, second: string): Promise<[unknown, unknown]> {
+    const getMany = this.#getMany;
+    if (getMany) {
+      const values = await this.#call('get', () => getMany.call(this.#cache, [first, second]));
+      return Array.isArray(values) ? [values[0], values[1]] : [FAILED, FAILED];
+    }
+    return Promise.all([this.#call('get', () => this.#cache.get(first)), this.#call('get', () => this.#cache.get(second))]);
   }
 
   /** Caches `stored` under the generation a previous `read` handed out. */
