@@ -65,7 +65,7 @@ export function humanReport(results: Results): string {
       ],
     ]),
     '',
-    `Table size: PostgreSQL storage get of the same 1,000 rows in turn (plans: ${tableSize.plans.join('; ')})` +
+    `Table size: PostgreSQL storage get of the same 1,000 rows in turn (plan: ${[...new Set(tableSize.plans)].join(' / ')})` +
       (tableSize.bigRows < 1_000_000 ? `\n  --quick: "rows1m" is measured at ${count(tableSize.bigRows)} rows, not 1,000,000` : ''),
     table([
       ['rows', 'p50 / p99', 'vs 1,000 rows'],

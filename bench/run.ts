@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { measureCaches } from './cache';
+import { measureCaches, openRedisCache } from './cache';
 import { storageContender, typeormContender, typeormDeleteInsert } from './contenders';
 import { describeMachine } from './machine';
 import { measureOperations, verifyContenders, type Contenders } from './operations';
@@ -15,39 +15,11 @@ import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureConcurrent, measureTableSize, openPostgres, rawPostgres } from './postgres';
 import { progress } from './progress';
 import { humanReport } from './report';
+import { closeAll, withOpen } from './resources';
 import { checks, toJson, type Results } from './results';
 import { openSqlite, rawSqlite, SERVER_SETUP } from './sqlite';
 import { measureJournals } from './sqlite-journal';
 import { countStatements } from './statements';
-
-/** Closers of what is open now (schemas, pools, files), run on Ctrl-C; newest first. */
-const openResources: Array<() => Promise<unknown>> = [];
-async function closeAll(): Promise<void> {
-  while (openResources.length) {
-    try {
-      await openResources.pop()!();
-    } catch (error) {
-      progress(`cleanup failed: ${(error as Error).message}`);
-    }
-  }
-}
-
-/** Opens a resource, runs `use` with it, and closes it however `use` ends, or on Ctrl-C. */
-async function withOpen<T extends { close(): Promise<unknown> }, R>(open: () => Promise<T>, use: (resource: T) => Promise<R>): Promise<R> {
-  const resource = await open();
-  const close = () => resource.close();
-  openResources.push(close);
-  try {
-    return await use(resource);
-  } finally {
-    const index = openResources.indexOf(close);
-    // Not there: Ctrl-C closed it already.
-    if (index >= 0) {
-      openResources.splice(index, 1);
-      await close();
-    }
-  }
-}
 
 async function main(options: BenchOptions): Promise<number> {
   const { profile } = options;
@@ -69,7 +41,7 @@ async function main(options: BenchOptions): Promise<number> {
     progress('PostgreSQL: 32 concurrent callers');
     const concurrent32 = await measureConcurrent(pg, contenders.storage, contenders.raw, profile);
     progress('cache hits');
-    const cache = await measureCaches(pg.dataSource, pg.logger, user, profile);
+    const cache = await withOpen(openRedisCache, (redis) => measureCaches(pg.dataSource, pg.logger, redis.keyv, user, profile));
     const statements = await countStatements(pg.dataSource, pg.logger, user);
     return { serverVersion: pg.serverVersion, poolSize: pg.poolSize, operations, concurrent32, cache, statements };
   });
@@ -133,7 +105,9 @@ function start(): void {
     console.log(USAGE);
     return;
   }
+  let interrupted = false;
   process.once('SIGINT', () => {
+    interrupted = true;
     progress('interrupted: cleaning up');
     void closeAll().finally(() => process.exit(130));
   });
@@ -142,7 +116,8 @@ function start(): void {
       process.exitCode = code;
     },
     (error) => {
-      console.error(error);
+      // After Ctrl-C, calls fail on the pools being closed: not worth a stack trace.
+      if (!interrupted) console.error(error);
       process.exitCode = 1;
     },
   );

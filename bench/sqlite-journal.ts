@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PROVIDERS, storageContender, TOKEN } from './contenders';
 import { compareLatency, msToUs, quantile, type Latency } from './measure';
 import type { Profile } from './options';
+import { withOpen } from './resources';
 import { describeSetup, openSqlite, type SqliteBench, type SqliteSetup } from './sqlite';
 
 /** What the parent tells a writer process, and what it answers. */
@@ -15,7 +16,7 @@ export interface WriterJob {
 }
 export interface WriterReport {
   readonly ok: number;
-  /** Writes that failed with SQLITE_BUSY: the other process held the lock longer than the busy timeout. */
+  /** Writes that failed with SQLITE_BUSY: the lock stayed taken past the busy timeout, or SQLite would not wait for it. */
   readonly busy: number;
   readonly elapsedMs: number;
   /** Latency of each successful write, in ms. */
@@ -55,36 +56,36 @@ export interface JournalResults {
  * also run without a busy timeout, as SQLite's own default is.
  */
 export async function measureJournals(profile: Profile): Promise<JournalResults> {
-  const setups = [DEFAULTS, WAL, WAL_NORMAL];
-  const benches: SqliteBench[] = [];
-  try {
-    for (const setup of setups) benches.push(await openSqlite(setup));
-    const sets: Record<string, () => Promise<unknown>> = {};
-    const gets: Record<string, () => Promise<unknown>> = {};
-    for (const sqlite of benches) {
-      const storage = storageContender(sqlite.dataSource);
-      const [userId] = sqlite.userIds;
-      await storage.set(PROVIDERS.hit, userId, TOKEN);
-      sets[describeSetup(sqlite.setup)] = () => storage.set(PROVIDERS.hit, userId, TOKEN);
-      gets[describeSetup(sqlite.setup)] = () => storage.get(PROVIDERS.hit, userId);
-    }
-    const setLatency = await compareLatency(sets, profile);
-    const getLatency = await compareLatency(gets, profile);
-    const latency = setups.map((setup) => ({ setup, set: setLatency[describeSetup(setup)], get: getLatency[describeSetup(setup)] }));
-
-    const writers: WriterResult[] = [];
-    for (const setup of [{ ...DEFAULTS, busyTimeoutMs: 0 }, DEFAULTS, { ...WAL, busyTimeoutMs: 0 }, WAL, WAL_NORMAL]) {
-      writers.push(await twoWriters(setup, profile.sqliteWriterOps));
-    }
-    return { latency, writers };
-  } finally {
-    for (const sqlite of benches) await sqlite.close();
+  const open = (setup: SqliteSetup) => () => openSqlite(setup);
+  const latency = await withOpen(open(DEFAULTS), (defaults) =>
+    withOpen(open(WAL), (wal) => withOpen(open(WAL_NORMAL), (walNormal) => measureSetups([defaults, wal, walNormal], profile))),
+  );
+  const writers: WriterResult[] = [];
+  for (const setup of [{ ...DEFAULTS, busyTimeoutMs: 0 }, DEFAULTS, { ...WAL, busyTimeoutMs: 0 }, WAL, WAL_NORMAL]) {
+    writers.push(await withOpen(open(setup), (sqlite) => twoWriters(sqlite, profile.sqliteWriterOps)));
   }
+  return { latency, writers };
 }
 
-/** Two processes, each `ops` storage `set`s on its own user's row of one fresh file, started together. */
-async function twoWriters(setup: SqliteSetup, ops: number): Promise<WriterResult> {
-  const sqlite = await openSqlite(setup);
+/** Storage `set` and `get` latency on each setup's file, in one comparison each. */
+async function measureSetups(benches: readonly SqliteBench[], profile: Profile): Promise<JournalLatency[]> {
+  const sets: Record<string, () => Promise<unknown>> = {};
+  const gets: Record<string, () => Promise<unknown>> = {};
+  for (const sqlite of benches) {
+    const storage = storageContender(sqlite.dataSource);
+    const [userId] = sqlite.userIds;
+    await storage.set(PROVIDERS.hit, userId, TOKEN);
+    sets[describeSetup(sqlite.setup)] = () => storage.set(PROVIDERS.hit, userId, TOKEN);
+    gets[describeSetup(sqlite.setup)] = () => storage.get(PROVIDERS.hit, userId);
+  }
+  const setLatency = await compareLatency(sets, profile);
+  const getLatency = await compareLatency(gets, profile);
+  return benches.map(({ setup }) => ({ setup, set: setLatency[describeSetup(setup)], get: getLatency[describeSetup(setup)] }));
+}
+
+/** Two processes, each `ops` storage `set`s on its own user's row of the file, started together. */
+async function twoWriters(sqlite: SqliteBench, ops: number): Promise<WriterResult> {
+  const { setup } = sqlite;
   const children: ChildProcess[] = [];
   try {
     const reports = sqlite.userIds.map((userId) => {
@@ -110,9 +111,9 @@ async function twoWriters(setup: SqliteSetup, ops: number): Promise<WriterResult
         : { p50Us: NaN, p99Us: NaN },
     };
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
-    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
-    await sqlite.close();
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running) child.kill();
+    await Promise.all(running.map((child) => once(child, 'exit')));
   }
 }
 

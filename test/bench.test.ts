@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,18 @@ const npm = (args: string[]) =>
 // Numbers are never asserted here (speed belongs to the benchmark): only what
 // the JSON holds, that the checks are computed right, and that a run leaves
 // nothing behind.
+
+/** Whether these PostgreSQL schemas still exist. */
+async function existingSchemas(schemas: string[]): Promise<string[]> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
+    return rows.map((row) => row.nspname);
+  } finally {
+    await client.end();
+  }
+}
 
 const latency = { p50Us: expect.any(Number), p99Us: expect.any(Number) };
 const trio = { storage: latency, typeorm: latency, raw: latency };
@@ -67,14 +80,7 @@ describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () =
     const schemas = [...run.stderr.matchAll(/PostgreSQL schema (oauth_bench_\w+) created/g)].map((m) => m[1]);
     expect(schemas).toHaveLength(3);
     for (const schema of schemas) expect(run.stderr).toContain(`PostgreSQL schema ${schema} dropped`);
-    const client = new Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
-      expect(rows).toEqual([]);
-    } finally {
-      await client.end();
-    }
+    expect(await existingSchemas(schemas)).toEqual([]);
 
     const [, namespace] = run.stderr.match(/Redis namespace (oauth-bench-\w+) cleared/) ?? [];
     expect(namespace).toBeDefined();
@@ -85,6 +91,23 @@ describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () =
       await redis.disconnect();
     }
   });
+});
+
+describeWith(postgresUp)('npm run bench, interrupted', () => {
+  it('drops its schema on Ctrl-C and exits 130', async () => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/run.ts', '--quick'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      // Once, in the middle of the first measurement, with the schema full of rows (a second Ctrl-C would not wait).
+      if (stderr.includes('PostgreSQL: get, get (miss), set, delete') && !child.killed) child.kill('SIGINT');
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(130);
+    const [, schema] = stderr.match(/PostgreSQL schema (oauth_bench_\w+) created/) ?? [];
+    expect(stderr).toContain(`PostgreSQL schema ${schema} dropped`);
+    expect(await existingSchemas([schema])).toEqual([]);
+  }, 60_000);
 });
 
 describe('npm run bench options', () => {
