@@ -30,15 +30,16 @@ const KEY_IDS: Record<Exclude<Encoding, 'plain'>, string> = { 'old-key': '2026-0
 const encryption: EncryptionOptions = { keys: { '2026-12': newKey, '2026-06': oldKey.toString('base64') }, current: '2026-12' };
 const oldOnly: EncryptionOptions = { keys: { '2026-06': oldKey }, current: '2026-06' };
 
-/** An app's in-process cache. */
+/** An app's in-process cache, with only get/set/delete (Keyv on Redis covers getMany). */
 function mapCache(): CacheLike & { clear(): void } {
   const map = new Map<string, string>();
   return { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => map.delete(k), clear: () => map.clear() };
 }
 
-/** `cache`, with each call delayed by the lag the current call was generated with. */
+/** `cache`, with each call delayed by the lag the current call was generated with; same methods, getMany included. */
 function lagging(cache: CacheLike): CacheLike {
   const remove = (cache.delete ?? cache.del)!.bind(cache);
+  const getMany = (cache.getMany ?? cache.mget)?.bind(cache);
   const later = async <T>(run: () => T): Promise<Awaited<T>> => {
     const lag = requestLag();
     if (lag > 0) await sleep(lag);
@@ -48,6 +49,7 @@ function lagging(cache: CacheLike): CacheLike {
     get: (key) => later(() => cache.get(key)),
     set: (key, value, ttl) => later(() => cache.set(key, value, ttl)),
     delete: (key) => later(() => remove(key)),
+    ...(getMany && { getMany: (keys: string[]) => later(() => getMany(keys)) }),
   };
 }
 
