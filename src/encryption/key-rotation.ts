@@ -43,7 +43,7 @@ export async function rotateKeys(
       }
       if ((await table.executor.write(table.replace, [cipher.seal(json, ownerKey), row.id, row.token])) > 0) {
         rewritten++;
-        await cache?.invalidate(ownerKey);
+        await cache?.invalidate(table.cacheNamespace + ownerKey);
       }
     }
     if (rows.length < batchSize) return rewritten;

@@ -20,7 +20,9 @@ export function withExpiresAt(token: OAuthToken): OAuthToken {
 /** When the token expires (seconds since the epoch), or null when it does not say. */
 export function expiresAtOf(token: OAuthToken): number | null {
   const at = token.expires_at;
-  return typeof at === 'number' && Number.isFinite(at) ? Math.floor(at) : null;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return null;
+  // Clamped so the bigint column holds it: a date past 285,000 years from now means "never" all the same.
+  return Math.min(Math.max(Math.floor(at), -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
 }
 
 /** Whether the token stays valid for more than `leewaySeconds` from now; tokens without expiry always do. */

@@ -36,8 +36,21 @@ export async function runLogged<T>(
     }
     return result;
   } catch (error) {
+    if (statement.tokenParams.length > 0) redactDriverDetails(error);
     const masked = maskedParams(statement, params);
     logger.logQueryError(error as Error, statement.text, masked);
     throw new QueryFailedError(statement.text, masked, error as Error);
+  }
+}
+
+/**
+ * PostgreSQL's `detail` and `where` can quote the parameter a statement
+ * failed on, which for a write is the token; TypeORM copies them onto its
+ * QueryFailedError, where logs would show them.
+ */
+function redactDriverDetails(error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  for (const field of ['detail', 'where', 'internalQuery'] as const) {
+    if (typeof (error as Record<string, unknown>)[field] === 'string') (error as Record<string, unknown>)[field] = MASKED_TOKEN;
   }
 }

@@ -11,6 +11,8 @@ export interface TokenRow {
   readonly owner: UserId | null;
   /** {@link ownerKeyOf}, or '' when neither cache nor encryption needs it. */
   readonly ownerKey: string;
+  /** The row's key in the cache ({@link TokenTable.cacheNamespace} + owner key), or '' without a cache. */
+  readonly cacheKey: string;
 }
 
 /** Names one row (provider and owner) unambiguously: its cache key, and the associated data of its ciphertext. */

@@ -22,6 +22,13 @@ export interface OwnerStatements {
 /** Everything the storage needs to know about a token model, read from TypeORM metadata once. */
 export interface TokenTable {
   readonly name: string;
+  /**
+   * Prefix of this table's cache keys: two models sharing one cache must not
+   * read each other's tokens. The table's path, not a hash of the connection:
+   * every process sharing the database must agree on the keys, however each
+   * one spells its connection URL.
+   */
+  readonly cacheNamespace: string;
   readonly executor: Executor;
   /** See {@link Dialect.refreshInTransaction}. */
   readonly refreshInTransaction: boolean;
@@ -110,6 +117,7 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
     `ORDER BY ${expiresAt}, ${id} LIMIT ${p(byProvider ? 3 : 2)}`;
   const common = {
     name: metadata.name,
+    cacheNamespace: `oauth-token:${metadata.tablePath}:`,
     executor,
     refreshInTransaction: dialect.refreshInTransaction,
     scan: statement(

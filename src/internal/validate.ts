@@ -37,6 +37,8 @@ export function encodeToken(token: unknown): { json: string; expiresAt: number |
 function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
+      checkString(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -58,6 +60,7 @@ function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): v
           throw new InvalidTokenError(`${path} has symbol keys, which JSON cannot hold`);
         }
         for (const key of Object.keys(value)) {
+          checkString(key, `${path} key`);
           checkJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
         }
       } else {
@@ -69,6 +72,16 @@ function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): v
     default:
       throw new InvalidTokenError(`${path} is ${describe(value)}, which JSON cannot hold`);
   }
+}
+
+/**
+ * Strings every database holds exactly: a lone surrogate has no UTF-8 form,
+ * and PostgreSQL's jsonb refuses the NUL character (and would quote the token
+ * back in its error).
+ */
+function checkString(value: string, path: string): void {
+  if (!value.isWellFormed()) throw new InvalidTokenError(`${path} has a lone surrogate, which UTF-8 cannot hold`);
+  if (value.includes('\u0000')) throw new InvalidTokenError(`${path} has a NUL character, which PostgreSQL's jsonb cannot hold`);
 }
 
 export function isPlainObject(value: unknown): value is OAuthToken {

@@ -72,7 +72,7 @@ export class TokenRefresher {
     const outcome = row.table.refreshInTransaction
       ? await this.#dataSource.transaction((manager) => this.#refreshRow(row, refresh, manager))
       : await this.#refreshRow(row, refresh, undefined);
-    if (outcome.changed) await this.#cache?.invalidate(row.ownerKey);
+    if (outcome.changed) await this.#cache?.invalidate(row.cacheKey);
     if (outcome.error) throw outcome.error;
     return outcome.token;
   }

@@ -10,6 +10,7 @@ import { OAuthStorageError, UserRequiredError } from '../errors';
 import { nowSeconds } from '../internal/expiry';
 import { resolveOwner, type OwnerRules, type OwnerSource } from '../internal/owner';
 import { ownerKeyOf, type TokenRow } from '../internal/token-row';
+import type { Statement } from '../internal/statement';
 import { readTokenTable, type OwnerStatements, type TokenTable } from '../internal/token-table';
 import { encodeToken } from '../internal/validate';
 import { TokenRefresher, type RefreshFunction } from '../refresh/token-refresher';
@@ -154,28 +155,27 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     const cache = this.#cacheOutside(scope);
     let generation: string | null = null;
     if (cache) {
-      const read = await cache.read(row.ownerKey);
+      const read = await cache.read(row.cacheKey);
       if (read.hit !== undefined) return this.#codec.decode(read.hit, row);
       generation = read.generation;
     }
     const stored = await row.table.executor.readToken(row.statements.get, row.params, scope?.manager);
     if (stored === undefined) return null;
     const token = this.#codec.decode(stored, row); // before caching: what fails to decrypt is never cached
-    if (cache && generation) await cache.fill(row.ownerKey, generation, stored);
+    if (cache && generation) await cache.fill(row.cacheKey, generation, stored);
     return token;
   }
 
   async set(provider: string, token: OAuthToken, scope?: TypeOrmScope<User>): Promise<void> {
     const row = await this.#row(provider, scope);
     const { json, expiresAt } = encodeToken(token);
-    await row.table.executor.write(row.statements.set, [...row.params, this.#codec.encode(json, row), expiresAt], scope?.manager);
-    await this.#invalidate(row.ownerKey, scope);
+    const params = [...row.params, this.#codec.encode(json, row), expiresAt];
+    await this.#write(row, row.statements.set, params, scope);
   }
 
   async delete(provider: string, scope?: TypeOrmScope<User>): Promise<void> {
     const row = await this.#row(provider, scope);
-    await row.table.executor.write(row.statements.delete, row.params, scope?.manager);
-    await this.#invalidate(row.ownerKey, scope);
+    await this.#write(row, row.statements.delete, row.params, scope);
   }
 
   /**
@@ -250,7 +250,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
       params = [provider, owner];
     }
     const ownerKey = this.#cache || this.#codec.cipher ? ownerKeyOf(provider, owner) : '';
-    return { table, statements, params, provider, owner, ownerKey };
+    const cacheKey = this.#cache ? table.cacheNamespace + ownerKey : '';
+    return { table, statements, params, provider, owner, ownerKey, cacheKey };
   }
 
   /** The cache, unless the call runs inside a transaction, whose uncommitted rows must not be cached. */
@@ -258,13 +259,23 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     return this.#cache && !scope?.manager?.queryRunner?.isTransactionActive ? this.#cache : null;
   }
 
-  async #invalidate(ownerKey: string, scope: TypeOrmScope<User> | undefined): Promise<void> {
+  /**
+   * Runs a write, then makes cached copies of the row stale. Also when the
+   * write fails: a connection lost after the commit reports an error for a
+   * write that happened.
+   */
+  async #write(row: TokenRow, statement: Statement, params: readonly unknown[], scope: TypeOrmScope<User> | undefined) {
     const cache = this.#cache;
-    if (!cache) return;
-    await cache.invalidate(ownerKey);
-    const runner = scope?.manager?.queryRunner;
-    // Again after the commit: between now and then, a reader could cache the row as it was.
-    if (runner?.isTransactionActive) afterCommit(this.#dataSource, runner, () => cache.invalidate(ownerKey));
+    try {
+      await row.table.executor.write(statement, params, scope?.manager);
+    } finally {
+      if (cache) {
+        await cache.invalidate(row.cacheKey);
+        const runner = scope?.manager?.queryRunner;
+        // Again after the commit: between now and then, a reader could cache the row as it was.
+        if (runner?.isTransactionActive) afterCommit(this.#dataSource, runner, () => cache.invalidate(row.cacheKey));
+      }
+    }
   }
 
   #tokenTable(): TokenTable {
