@@ -19,11 +19,14 @@ export interface LatencyTask {
  * returns the median and p99 of every task.
  *
  * The contenders of one comparison run in several rounds and take turns within
- * each round (the order rotates), so a checkpoint, an autovacuum or a noisy
- * neighbour on this small machine slows all of them rather than just the one
- * that happened to run at that moment. Samples of all rounds are pooled
- * before the percentiles are taken, which is why they are computed here and
- * not read from tinybench's per-run statistics.
+ * each round, so a checkpoint, an autovacuum or a noisy neighbour on this
+ * small machine slows all of them rather than just the one that happened to
+ * run at that moment. The order rotates and reverses from round to round, so
+ * no contender always runs right after the same other one, and the garbage
+ * collector runs before each task (when node runs with --expose-gc, as
+ * `npm run bench` does): one contender's garbage is not another's pause.
+ * Samples of all rounds are pooled before the percentiles are taken, which is
+ * why they are computed here and not read from tinybench's statistics.
  *
  * Every task is measured as an async call, raw driver calls included (a
  * synchronous better-sqlite3 call is wrapped in an async function, as an app
@@ -44,8 +47,10 @@ export async function compareLatency<Name extends string>(
       warmupIterations: Math.min(16, profile.minIterations),
       retainSamples: true,
       throws: true,
+      setup: () => globalThis.gc?.(),
     });
-    const order = names.map((_, i) => names[(i + round) % names.length]);
+    const rotated = names.map((_, i) => names[(i + Math.floor(round / 2)) % names.length]);
+    const order = round % 2 ? rotated.reverse() : rotated;
     for (const name of order) {
       const given = tasks[name];
       const task: LatencyTask = typeof given === 'function' ? { run: given } : given;
