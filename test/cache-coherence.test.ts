@@ -3,18 +3,16 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
-import { TypeOrmStorage, type CacheLike } from '../src';
+import { TypeOrmStorage } from '../src';
 import { GatedCache } from './support/gated-cache';
+import { mapCache } from './support/map-cache';
+import { useDatabase } from './support/use-database';
 import { databases, postgres, type TestDatabase } from './support/databases';
 import { OAuth, User } from './support/models';
 import { DATABASE_URL, describeWith, REDIS_URL, redisUp } from './support/services';
 
 const v = (n: number) => ({ access_token: `v${n}` });
 
-function mapCache(): CacheLike {
-  const map = new Map<string, string>();
-  return { get: (k) => map.get(k), set: (k, value) => void map.set(k, value), delete: (k) => map.delete(k) };
-}
 
 /** Resolves when `held` has been called: the reader has read the row and waits to fill the cache. */
 function heldSignal() {
@@ -27,17 +25,7 @@ for (const kind of databases) {
   describeWith(kind.up)(`cache coherence on ${kind.name}`, () => {
     let db: TestDatabase;
     let alice: User;
-
-    beforeAll(async () => {
-      db = await kind.create();
-    });
-    afterAll(async () => {
-      await db?.destroy();
-    });
-    beforeEach(async () => {
-      await db.clear();
-      alice = await db.dataSource.getRepository(User).save({ name: 'alice' });
-    });
+    useDatabase(kind, (state) => ({ db, alice } = state));
 
     for (const write of ['set', 'delete'] as const) {
       it(`never serves the old token after ${write} resolves, even when a reader that missed fills the cache late`, async () => {

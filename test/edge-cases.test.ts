@@ -1,14 +1,11 @@
 import { inspect } from 'node:util';
-import { InvalidTokenError, TypeOrmStorage, type CacheLike } from '../src';
+import { InvalidTokenError, TypeOrmStorage } from '../src';
 import { QueryFailedError } from 'typeorm';
+import { mapCache } from './support/map-cache';
 import { databases, postgres, type TestDatabase } from './support/databases';
 import { BotToken, OAuth } from './support/models';
 import { describeWith } from './support/services';
 
-const mapCache = (): CacheLike => {
-  const m = new Map<string, string>();
-  return { get: (k) => m.get(k), set: (k, v) => void m.set(k, v), delete: (k) => m.delete(k) };
-};
 
 for (const kind of databases) {
   describeWith(kind.up)(`edge cases on ${kind.name}`, () => {

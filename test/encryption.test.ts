@@ -4,11 +4,12 @@ import {
   OAuthStorageError,
   TokenDecryptionError,
   TypeOrmStorage,
-  type CacheLike,
   type EncryptionOptions,
 } from '../src';
 import { describeStorageContract } from './contract/storage-contract';
 import { databases, type TestDatabase } from './support/databases';
+import { mapCache } from './support/map-cache';
+import { useDatabase } from './support/use-database';
 import { BotToken, OAuth, User } from './support/models';
 import { describeWith } from './support/services';
 
@@ -23,17 +24,7 @@ for (const kind of databases) {
     let db: TestDatabase;
     let alice: User;
     let bob: User;
-
-    beforeAll(async () => {
-      db = await kind.create();
-    });
-    afterAll(async () => {
-      await db?.destroy();
-    });
-    beforeEach(async () => {
-      await db.clear();
-      [alice, bob] = await db.dataSource.getRepository(User).save([{ name: 'alice' }, { name: 'bob' }]);
-    });
+    useDatabase(kind, (state) => ({ db, alice, bob } = state));
 
     const rawRows = async () =>
       (await db.dataSource.getRepository(OAuth).find({ order: { id: 'ASC' } })).map((r) => ({ ...r, text: JSON.stringify(r.token) }));
@@ -169,10 +160,6 @@ for (const kind of databases) {
   });
 }
 
-function mapCache(): CacheLike {
-  const map = new Map<string, string>();
-  return { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => map.delete(k) };
-}
 
 /**
  * Another writer that changes a user's row at an exact moment. On PostgreSQL it

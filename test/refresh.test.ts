@@ -2,7 +2,9 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { OAuthStorageError, TokenRefreshError, TypeOrmStorage, type CacheLike, type OAuthToken } from '../src';
+import { OAuthStorageError, TokenRefreshError, TypeOrmStorage, type OAuthToken } from '../src';
+import { mapCache } from './support/map-cache';
+import { useDatabase } from './support/use-database';
 import { databases, postgres, type TestDatabase } from './support/databases';
 import { allModels, BotToken, OAuth, User } from './support/models';
 import { RefreshProvider, refreshAt } from './support/refresh-provider';
@@ -11,30 +13,22 @@ import { DATABASE_URL, describeWith } from './support/services';
 const now = () => Math.floor(Date.now() / 1000);
 const expired = (extra: Partial<OAuthToken> = {}) => ({ access_token: 'old', refresh_token: 'r1', expires_at: now() - 10, ...extra });
 
-function mapCache(): CacheLike {
-  const map = new Map<string, string>();
-  return { get: (k) => map.get(k), set: (k, value) => void map.set(k, value), delete: (k) => map.delete(k) };
-}
 
 for (const kind of databases) {
   describeWith(kind.up)(`token refresh on ${kind.name}`, () => {
     let db: TestDatabase;
-    let provider: RefreshProvider;
     let alice: User;
     let bob: User;
-
+    let provider: RefreshProvider;
+    useDatabase(kind, (state) => ({ db, alice, bob } = state));
     beforeAll(async () => {
-      db = await kind.create();
       provider = await RefreshProvider.start(100);
     });
     afterAll(async () => {
       await provider?.stop();
-      await db?.destroy();
     });
-    beforeEach(async () => {
-      await db.clear();
+    beforeEach(() => {
       provider.requests = 0;
-      [alice, bob] = await db.dataSource.getRepository(User).save([{ name: 'alice' }, { name: 'bob' }]);
     });
 
     const storageFor = (user: User, options = {}) => new TypeOrmStorage<User>(db.dataSource, OAuth, { user, ...options });

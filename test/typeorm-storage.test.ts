@@ -14,36 +14,19 @@ import {
 } from '../src';
 import { describeStorageContract } from './contract/storage-contract';
 import { databases, type TestDatabase } from './support/databases';
+import { mapCache } from './support/map-cache';
+import { useDatabase } from './support/use-database';
 import { Account, AccountToken, BotToken, OAuth, User } from './support/models';
 import { describeWith, REDIS_URL, redisUp } from './support/services';
 
 const token = (n: number) => ({ access_token: `access-${n}`, token_type: 'bearer' });
-
-/** A cache that counts its calls, standing in for an app's in-process cache. */
-class MapCache implements CacheLike {
-  readonly map = new Map<string, string>();
-  get = (key: string) => this.map.get(key);
-  set = (key: string, value: string) => void this.map.set(key, value);
-  delete = (key: string) => this.map.delete(key);
-}
 
 for (const kind of databases) {
   describeWith(kind.up)(`TypeOrmStorage on ${kind.name}`, () => {
     let db: TestDatabase;
     let alice: User;
     let bob: User;
-
-    beforeAll(async () => {
-      db = await kind.create();
-    });
-    afterAll(async () => {
-      await db?.destroy();
-    });
-    beforeEach(async () => {
-      await db.clear();
-      [alice, bob] = await db.dataSource.getRepository(User).save([{ name: 'alice' }, { name: 'bob' }]);
-      db.logger.reset();
-    });
+    useDatabase(kind, (state) => ({ db, alice, bob } = state));
 
     const rows = () => db.dataSource.getRepository(OAuth).find({ order: { id: 'ASC' } });
 
@@ -53,7 +36,7 @@ for (const kind of databases) {
     }), { perUser: true });
 
     describeStorageContract(`${kind.name}, in-process cache`, () => ({
-      storage: new TypeOrmStorage(db.dataSource, OAuth, { cache: new MapCache() }),
+      storage: new TypeOrmStorage(db.dataSource, OAuth, { cache: mapCache() }),
       users: [{ user: alice }, { userId: bob.id }],
     }), { perUser: true });
 
@@ -290,7 +273,7 @@ for (const kind of databases) {
 
     describe('cache', () => {
       it('serves a cached get without SQL, per user, and invalidates on set and delete', async () => {
-        const cache = new MapCache();
+        const cache = mapCache();
         const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { cache });
         await storage.set('github', token(1), { user: alice });
         await storage.set('github', token(2), { user: bob });

@@ -5,6 +5,7 @@ import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { TypeOrmStorage, type CacheLike, type EncryptionOptions } from '../../src';
 import type { DatabaseKind, TestDatabase } from '../support/databases';
+import { mapCache } from '../support/map-cache';
 import { reportFigures } from '../support/figures';
 import { OAuth, User } from '../support/models';
 import { describeWith, REDIS_URL, redisUp } from '../support/services';
@@ -29,12 +30,6 @@ const newKey = randomBytes(32);
 const KEY_IDS: Record<Exclude<Encoding, 'plain'>, string> = { 'old-key': '2026-06', 'current-key': '2026-12' };
 const encryption: EncryptionOptions = { keys: { '2026-12': newKey, '2026-06': oldKey.toString('base64') }, current: '2026-12' };
 const oldOnly: EncryptionOptions = { keys: { '2026-06': oldKey }, current: '2026-06' };
-
-/** An app's in-process cache, with only get/set/delete (Keyv on Redis covers getMany). */
-function mapCache(): CacheLike & { clear(): void } {
-  const map = new Map<string, string>();
-  return { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => map.delete(k), clear: () => map.clear() };
-}
 
 /** `cache`, with each call delayed by the lag the current call was generated with; same methods, getMany included. */
 function lagging(cache: CacheLike): CacheLike {
