@@ -90,7 +90,8 @@ function finish(dataSource: DataSource, logger: RecordingLogger, dispose: () => 
   };
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on its own connection to the test server (schemas and databases come and go this way). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new Client({ connectionString: DATABASE_URL });
   await client.connect();
   try {
