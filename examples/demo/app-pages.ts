@@ -24,10 +24,12 @@ export interface Connection {
   storedAt: StoredAt | null;
 }
 
-/** Where tokens are kept, as the page explains it. */
+/** Where tokens are kept, and how they are renewed, as the page explains it. */
 export interface StorageInfo {
   kind: TokenStorageKind;
   description: string;
+  /** `getValid`'s leeway and the background job's interval (0: no job); null where tokens are never renewed. */
+  renewal: { leewaySeconds: number; jobIntervalSeconds: number } | null;
 }
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -100,35 +102,49 @@ ${storage.kind === 'session' ? sessionWarning() : ''}
     <h2 style="margin:0">Demo ID</h2>
     ${connection ? html`<span class="badge on">Connected</span>` : html`<span class="badge off">Not connected</span>`}
   </div>
-  ${connection ? connectedBlock(connection, storage.kind) : notConnectedBlock()}
+  ${connection ? connectedBlock(connection, storage) : notConnectedBlock()}
   ${options.apiResult ? apiResultBlock(options.apiResult) : ''}
 </div>
-${howItWorks(storage.kind)}`,
+${howItWorks(storage)}`,
     footer: footer(storage),
   });
 }
 
-function connectedBlock(connection: Connection, kind: TokenStorageKind): Html {
+function connectedBlock(connection: Connection, storage: StorageInfo): Html {
   const expiry = connection.expiresAt
     ? connection.expiresAt.getTime() <= Date.now()
       ? html`<strong>expired</strong> ${when(connection.expiresAt)}`
       : when(connection.expiresAt)
     : 'not said by the provider';
+  const { storedAt } = connection;
   return html`
 <table class="meta">
   <tr><th>Scopes</th><td><ul class="chips">${connection.scopes.map((scope) => html`<li>${scope}</li>`)}</ul></td></tr>
   <tr><th>Access token expires</th><td>${expiry}</td></tr>
   <tr><th>Refresh token</th><td>${connection.hasRefreshToken ? 'yes, kept with the access token' : 'no'}</td></tr>
-  ${connection.storedAt
-    ? html`<tr><th>First stored</th><td>${when(connection.storedAt.createdAt)}</td></tr>
-  <tr><th>Last written</th><td>${when(connection.storedAt.updatedAt)}</td></tr>`
-    : html`<tr><th>Stored</th><td>${kind === 'session' ? 'in your login session' : 'yes'}</td></tr>`}
+  ${storedAt
+    ? html`<tr><th>First stored</th><td>${when(storedAt.createdAt)}</td></tr>
+  <tr><th>Last renewed</th><td>${storedAt.updatedAt.getTime() > storedAt.createdAt.getTime()
+    ? when(storedAt.updatedAt)
+    : 'not yet: this is the token from connecting'}</td></tr>`
+    : html`<tr><th>Stored</th><td>${storage.kind === 'session' ? 'in your login session' : 'yes'}</td></tr>`}
+  <tr><th>Renewal</th><td>${renewalText(storage.renewal)}</td></tr>
 </table>
 <p class="muted">The token itself never leaves the server: this page shows only facts about it.</p>
 <div class="row">
   <form class="inline" method="post" action="/call-api"><button type="submit">Call the userinfo API</button></form>
   <form class="inline" method="post" action="/disconnect"><button class="danger" type="submit">Disconnect</button></form>
 </div>`;
+}
+
+/** When a token gets renewed, in the words of the settings behind it. */
+function renewalText(renewal: StorageInfo['renewal']): Html {
+  if (!renewal) return html`never: <code>SessionStorage</code> has no <code>getValid</code>`;
+  const { leewaySeconds, jobIntervalSeconds } = renewal;
+  const due = leewaySeconds > 0 ? `in its last ${leewaySeconds} s` : 'once it has expired';
+  return html`automatic, ${due}: on its next use, ${jobIntervalSeconds > 0
+    ? `or by the background job (every ${jobIntervalSeconds} s)`
+    : 'as the background job is off'}`;
 }
 
 function notConnectedBlock(): Html {
@@ -152,25 +168,35 @@ function sessionWarning(): Html {
   return html`
 <div class="notice warn" id="session-warning"><strong>Running on SessionStorage</strong> (<code>TOKEN_STORAGE=session</code>).
 The token lives in your login session: sign out, or restart the app, and the connection is gone. With cookie
-sessions it would also travel to the browser with every request. Fine for a prototype; in production keep tokens
-in your database with <code>TypeOrmStorage</code>.</div>`;
+sessions it would also travel to the browser with every request. Nor is it ever renewed: <code>getValid</code>
+needs a table, so once the access token expires, Demo ID answers 401 until you connect again. Fine for a prototype;
+in production keep tokens in your database with <code>TypeOrmStorage</code>.</div>`;
 }
 
-function howItWorks(kind: TokenStorageKind): Html {
-  const storage = kind === 'database'
+function howItWorks(storage: StorageInfo): Html {
+  const where = storage.kind === 'database'
     ? html`a <code>TypeOrmStorage</code> whose user is <code>currentUser</code>, read from the request being handled`
     : html`a <code>SessionStorage</code> whose session is <code>currentSession</code>, read from the request being handled`;
+  const jobInterval = storage.renewal?.jobIntervalSeconds ?? 0;
   return html`
 <div class="card">
   <h2>How this works</h2>
   <ol style="margin:0;padding-left:20px">
     <li><strong>Connect</strong> sends you to Demo ID with an authorization-code request (PKCE and state, by <code>openid-client</code>).</li>
     <li>Back here, the code is traded for tokens and saved with <code>storage.set('demo-id', token)</code>:
-      ${storage}.</li>
-    <li><strong>Call the userinfo API</strong> reads the token with <code>storage.get('demo-id')</code> and sends it to Demo ID.</li>
+      ${where}.</li>
+    ${storage.renewal
+      ? html`<li><strong>Call the userinfo API</strong> reads the token with <code>storage.getValid('demo-id', refresh)</code>: a token
+      about to expire is first renewed with <code>openid-client</code>'s <code>refreshTokenGrant</code> and stored, once, however many
+      requests ask at the same moment. Demo ID rotates refresh tokens, so a second refresh with the same one would end the grant.</li>
+    ${jobInterval > 0
+      ? html`<li>A <strong>background job</strong> asks <code>storage.findExpiring()</code> every ${jobInterval} s for tokens about to expire
+      and renews each with <code>getValid</code>, so requests seldom wait for Demo ID.</li>`
+      : ''}`
+      : html`<li><strong>Call the userinfo API</strong> reads the token with <code>storage.get('demo-id')</code> and sends it to Demo ID.</li>`}
     <li><strong>Disconnect</strong> revokes the token at Demo ID and calls <code>storage.delete('demo-id')</code>.</li>
   </ol>
-  ${kind === 'database'
+  ${storage.kind === 'database'
     ? html`<p class="muted" style="margin:12px 0 0">One row per provider and user in the <code>o_auth</code> table: sign out, sign in
   as someone else, restart the app; each user keeps their own connection.</p>`
     : ''}

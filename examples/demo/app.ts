@@ -4,10 +4,12 @@ import express from 'express';
 import session from 'express-session';
 import { AuthorizationResponseError, ResponseBodyError } from 'openid-client';
 import type { Repository } from 'typeorm';
-import { requestContext, UserRequiredError, type OAuthToken } from '../../src';
+import { requestContext, TokenRefreshError, UserRequiredError, type OAuthToken } from '../../src';
 import type { User } from '../entities/user.entity';
-import { connectionsPage, errorPage, signInPage, type ApiResult, type Connection, type Notice } from './app-pages';
-import type { OAuthClient, PendingAuthorization } from './oauth-client';
+import { connectionsPage, errorPage, signInPage, type ApiResult, type Connection, type Notice, type StorageInfo } from './app-pages';
+import { explain } from './explain';
+import { grantRefused, type OAuthClient, type PendingAuthorization } from './oauth-client';
+import { renewer } from './renewal';
 import { PROVIDER, type SessionUser, type TokenStore } from './token-store';
 
 declare module 'express-session' {
@@ -26,6 +28,8 @@ export interface AppDependencies {
   users: Repository<User>;
   tokens: TokenStore;
   oauth: OAuthClient;
+  /** How tokens are renewed, for the page; null where they are not (SessionStorage). */
+  renewal: StorageInfo['renewal'];
 }
 
 /**
@@ -33,9 +37,9 @@ export interface AppDependencies {
  * token storage. The request context middleware makes each request's user
  * the storage's `currentUser`.
  */
-export function createApp({ baseUrl, users, tokens, oauth }: AppDependencies): express.Express {
+export function createApp({ baseUrl, users, tokens, oauth, renewal }: AppDependencies): express.Express {
   const { storage } = tokens;
-  const storageInfo = { kind: tokens.kind, description: tokens.description };
+  const storageInfo: StorageInfo = { kind: tokens.kind, description: tokens.description, renewal };
   const app = express();
   app.disable('x-powered-by');
   app.use(express.urlencoded({ extended: false, limit: '10kb' }));
@@ -121,14 +125,38 @@ export function createApp({ baseUrl, users, tokens, oauth }: AppDependencies): e
     res.redirect(303, '/');
   });
 
-  app.post('/call-api', requireUser, async (req, res) => {
-    const token = await storage.get(PROVIDER);
-    if (!token) {
-      notify(req, 'error', 'Connect Demo ID first.');
-    } else {
-      const { status, body } = await oauth.fetchUserInfo(token);
-      req.session.apiResult = { status, body, at: new Date().toISOString() };
+  /**
+   * Calls the API with a token that `getValid` renewed first if it was about
+   * to expire. A renewal that failed becomes a notice: a refused grant has
+   * been deleted by the storage (`onInvalidGrant: 'delete'`), so the page
+   * shows "not connected"; any other failure kept the token.
+   */
+  const callUserInfo = async (user: SessionUser): Promise<{ apiResult?: ApiResult; notice?: Notice }> => {
+    let token: OAuthToken | null;
+    try {
+      token = await tokens.validToken(renewer(oauth, user.id, 'request'));
+    } catch (error) {
+      if (!(error instanceof TokenRefreshError)) throw error;
+      const text = grantRefused(error)
+        ? 'Demo ID no longer accepts this connection (access was revoked there, or has run out), ' +
+          'so its token was deleted here. Connect again to use Demo ID.'
+        : `Could not renew the Demo ID token (${explain(error.cause)}). The stored token was kept: try again in a moment.`;
+      return { notice: { kind: 'error', text } };
     }
+    if (!token) return { notice: { kind: 'error', text: 'Connect Demo ID first.' } };
+    const { status, body } = await oauth.fetchUserInfo(token);
+    return { apiResult: { status, body, at: new Date().toISOString() } };
+  };
+
+  app.post('/call-api', requireUser, async (req, res) => {
+    const outcome = await callUserInfo(req.session.user!);
+    // A page that calls with fetch() asking for JSON gets the outcome itself rather than a redirect to the page.
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json(outcome);
+      return;
+    }
+    if (outcome.notice) req.session.notice = outcome.notice;
+    if (outcome.apiResult) req.session.apiResult = outcome.apiResult;
     res.redirect(303, '/');
   });
 
@@ -163,9 +191,4 @@ function describeToken(token: OAuthToken, storedAt: Connection['storedAt']): Con
     hasRefreshToken: typeof token.refresh_token === 'string',
     storedAt,
   };
-}
-
-/** An error's name and message: this package's errors never carry token values, and neither do openid-client's. */
-function explain(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

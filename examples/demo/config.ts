@@ -18,6 +18,14 @@ export interface DemoConfig {
   readonly tokenStorage: TokenStorageKind;
   /** Lifetime of the access tokens the provider issues, in seconds. */
   readonly accessTokenTtl: number;
+  /**
+   * `getValid` renews a token that expires within this many seconds, and the
+   * background job looks for tokens that do: the last third of an access
+   * token's life, at most the last minute (the storage's default).
+   */
+  readonly refreshLeewaySeconds: number;
+  /** Seconds between two runs of the background refresh job; 0 turns it off. */
+  readonly refreshJobInterval: number;
 }
 
 /** Thrown at start for an environment variable the demo cannot use; the message says which and why. */
@@ -28,7 +36,8 @@ const DEFAULT_DATA_DIR = join(__dirname, '..', '..', 'data');
 /**
  * Reads `PORT` (default 3000), `PROVIDER_PORT` (default PORT + 1), `DATA_DIR`
  * (default `data/`), `DATABASE_URL`, `REDIS_URL`, `TOKEN_STORAGE` (`database`
- * or `session`) and `ACCESS_TOKEN_TTL` (seconds, default 3600).
+ * or `session`), `ACCESS_TOKEN_TTL` (seconds, default 60) and
+ * `REFRESH_JOB_INTERVAL` (seconds, default 15, 0 for no job).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -36,6 +45,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   if (tokenStorage !== 'database' && tokenStorage !== 'session') {
     throw new ConfigError(`TOKEN_STORAGE must be "database" or "session", not "${tokenStorage}"`);
   }
+  const accessTokenTtl = integer(env, 'ACCESS_TOKEN_TTL', 60, 1, 366 * 24 * 3600);
   return {
     port,
     providerPort: integer(env, 'PROVIDER_PORT', port === 0 ? 0 : port + 1, 0, 65535),
@@ -43,7 +53,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     tokenStorage,
-    accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', 3600, 1, 366 * 24 * 3600),
+    accessTokenTtl,
+    // The demo knows the provider's token lifetime because it runs the provider; an app would pick a fixed leeway.
+    refreshLeewaySeconds: Math.min(60, Math.floor(accessTokenTtl / 3)),
+    refreshJobInterval: integer(env, 'REFRESH_JOB_INTERVAL', 15, 0, 24 * 3600),
   };
 }
 

@@ -7,7 +7,9 @@ import type { DemoConfig } from './config';
 import { openDatabase } from './database';
 import { OAuthClient } from './oauth-client';
 import { createIdentityProvider } from './provider/identity-provider';
-import { createTokenStore } from './token-store';
+import { RefreshJob } from './refresh-job';
+import { renewer } from './renewal';
+import { createTokenStore, PROVIDER } from './token-store';
 
 /** The running demo: where it is served, and how to stop it. */
 export interface RunningDemo {
@@ -15,6 +17,8 @@ export interface RunningDemo {
   readonly providerUrl: URL;
   /** Where tokens are kept, in words. */
   readonly storage: string;
+  /** How tokens are renewed, in words. */
+  readonly renewal: string;
   close(): Promise<void>;
 }
 
@@ -29,7 +33,10 @@ export async function startDemo(config: DemoConfig): Promise<RunningDemo> {
   const dataSource = await openDatabase(config);
   const servers: Server[] = [];
   const resources: Array<() => unknown> = [() => dataSource.destroy()];
+  let job: RefreshJob | undefined;
   const close = async () => {
+    // The job first: a renewal under way still needs the provider's server and the database.
+    await job?.stop();
     await Promise.all(servers.map(stop));
     for (const release of resources.reverse()) await release();
   };
@@ -55,12 +62,34 @@ export async function startDemo(config: DemoConfig): Promise<RunningDemo> {
     const oauth = await OAuthClient.discover({ issuer: providerUrl, clientId, clientSecret, redirectUri });
     const tokens = createTokenStore(config, dataSource);
     resources.push(() => tokens.close());
-    appServer.on('request', createApp({ baseUrl: url, users: dataSource.getRepository(User), tokens, oauth }));
-    return { url, providerUrl, storage: tokens.description, close };
+    const renewal = tokens.kind === 'database'
+      ? { leewaySeconds: config.refreshLeewaySeconds, jobIntervalSeconds: config.refreshJobInterval }
+      : null;
+    if (tokens.kind === 'database' && config.refreshJobInterval > 0) {
+      job = new RefreshJob({
+        storage: tokens.storage,
+        provider: PROVIDER,
+        refresh: (userId) => renewer(oauth, userId, 'background job'),
+        intervalSeconds: config.refreshJobInterval,
+        withinSeconds: config.refreshLeewaySeconds,
+        limit: 100,
+      });
+    }
+    appServer.on('request', createApp({ baseUrl: url, users: dataSource.getRepository(User), tokens, oauth, renewal }));
+    return { url, providerUrl, storage: tokens.description, renewal: describeRenewal(config, renewal !== null), close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+function describeRenewal(config: DemoConfig, renewed: boolean): string {
+  const lifetime = `Access tokens live ${config.accessTokenTtl} s`;
+  if (!renewed) return `${lifetime} and are not renewed (SessionStorage has no getValid)`;
+  const renews = `${lifetime}; getValid renews them in their last ${config.refreshLeewaySeconds} s, when used`;
+  return config.refreshJobInterval > 0
+    ? `${renews} or by a background job every ${config.refreshJobInterval} s`
+    : `${renews} (no background job: REFRESH_JOB_INTERVAL=0)`;
 }
 
 function listen(port: number, variable: string): Promise<Server> {

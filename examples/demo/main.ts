@@ -7,10 +7,13 @@ async function main(): Promise<void> {
   const demo = await startDemo(config);
   console.log(`Demo app:                 ${demo.url.href}`);
   console.log(`Demo ID (OIDC provider):  ${demo.providerUrl.href}`);
-  console.log(`Tokens: ${demo.storage}. Ctrl-C stops.`);
+  console.log(`Tokens: ${demo.storage}. ${demo.renewal}. Ctrl-C stops.`);
   const shutdown = () => {
     demo.close().then(
-      () => process.exit(0),
+      () => {
+        console.log('Demo stopped.');
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(error);
         process.exit(1);

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { OAuthToken } from '../../src';
+import type { OAuthToken, TokenRefreshError } from '../../src';
 
 /** What must survive between sending the browser to the provider and its return: kept in the login session. */
 export interface PendingAuthorization {
@@ -51,23 +51,27 @@ export class OAuthClient {
 
   /**
    * Checks the provider's redirect (state, error) and trades its code for
-   * tokens. Returns what the app stores: the token response's fields plus
-   * `expires_at`, as Flask-Dance stores it. The ID token is left out: it
-   * proved who signed in at the provider, and is not needed afterwards.
+   * tokens. Returns what the app stores (see {@link storedToken}).
    */
   async finishAuthorization(callbackUrl: URL, pending: PendingAuthorization): Promise<OAuthToken> {
-    const response = await oidc.authorizationCodeGrant(this.#config, callbackUrl, {
-      expectedState: pending.state,
-      pkceCodeVerifier: pending.codeVerifier,
-    });
-    const token: OAuthToken = { access_token: response.access_token, token_type: response.token_type };
-    if (response.expires_in !== undefined) {
-      token.expires_in = response.expires_in;
-      token.expires_at = Math.floor(Date.now() / 1000) + response.expires_in;
-    }
-    if (response.refresh_token !== undefined) token.refresh_token = response.refresh_token;
-    if (response.scope !== undefined) token.scope = response.scope;
-    return token;
+    return storedToken(
+      await oidc.authorizationCodeGrant(this.#config, callbackUrl, {
+        expectedState: pending.state,
+        pkceCodeVerifier: pending.codeVerifier,
+      }),
+    );
+  }
+
+  /**
+   * The refresh function `storage.getValid` calls: the refresh-token grant with
+   * the stored token's `refresh_token`. Demo ID rotates refresh tokens, so each
+   * one works once; the provider's error is thrown as openid-client reports it
+   * (`error: 'invalid_grant'` when the grant is gone), which is how the storage
+   * tells a revoked grant from a provider that is down.
+   */
+  async refresh(token: OAuthToken): Promise<OAuthToken> {
+    if (typeof token.refresh_token !== 'string') throw new Error('The stored token has no refresh token: connect again');
+    return storedToken(await oidc.refreshTokenGrant(this.#config, token.refresh_token));
   }
 
   /** Calls the provider's userinfo endpoint with the token, as an app would call any API of the provider. */
@@ -98,4 +102,22 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * The token response's fields the app keeps. The storage adds `expires_at`
+ * from `expires_in` as it writes, as Flask-Dance stores it. The ID token is
+ * left out: it proved who signed in at the provider, and is not needed afterwards.
+ */
+function storedToken(response: oidc.TokenEndpointResponse): OAuthToken {
+  const token: OAuthToken = { access_token: response.access_token, token_type: response.token_type };
+  if (response.expires_in !== undefined) token.expires_in = response.expires_in;
+  if (response.refresh_token !== undefined) token.refresh_token = response.refresh_token;
+  if (response.scope !== undefined) token.scope = response.scope;
+  return token;
+}
+
+/** Whether `getValid` failed because the provider refused the refresh with `invalid_grant`: the grant is gone for good. */
+export function grantRefused(error: TokenRefreshError): boolean {
+  return error.cause instanceof oidc.ResponseBodyError && error.cause.error === 'invalid_grant';
 }

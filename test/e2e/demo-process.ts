@@ -9,7 +9,7 @@ export interface DemoProcess {
   readonly providerUrl: URL;
   /** Everything it printed, for failure messages. */
   output(): string;
-  /** Asks it to shut down (SIGTERM), and kills it if it has not within 15 s. */
+  /** Asks it to shut down (SIGTERM), and kills it if it has not within 15 s; resolves once its output is complete. */
   stop(): Promise<void>;
 }
 
@@ -30,12 +30,15 @@ export async function startDemoProcess(env: Record<string, string>): Promise<Dem
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' rather than 'exit': it comes once the output pipes are drained too, so output() then holds every line.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
 
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    signal(child, 'SIGTERM');
-    const timer = setTimeout(() => signal(child, 'SIGKILL'), 15_000);
+    let timer: NodeJS.Timeout | undefined;
+    if (child.exitCode === null && child.signalCode === null) {
+      signal(child, 'SIGTERM');
+      timer = setTimeout(() => signal(child, 'SIGKILL'), 15_000);
+    }
     await exited;
     clearTimeout(timer);
   };

@@ -6,6 +6,12 @@ import type { DemoProcess } from './demo-process';
 /** Where screenshots of the main pages go (git-ignored). */
 export const ARTIFACTS = join(__dirname, '..', 'artifacts');
 
+/** What the app answers a userinfo call asked for as JSON: the API's answer, or why it made no call. */
+export interface ApiOutcome {
+  apiResult?: { status: number; body: Record<string, unknown> };
+  notice?: { kind: string; text: string };
+}
+
 /** A person using the demo in their own browser, doing what the pages offer, as they would with a mouse. */
 export class DemoUser {
   constructor(
@@ -89,6 +95,30 @@ export class DemoUser {
       status: Number(await result.locator('.badge').textContent()),
       body: JSON.parse((await result.locator('pre').textContent())!),
     };
+  }
+
+  /** Presses "Call the userinfo API" when the app cannot call it, and returns the notice the page shows instead. */
+  async callApiRefused(): Promise<string> {
+    await this.page.getByRole('button', { name: 'Call the userinfo API' }).click();
+    await this.page.locator('.notice[role=status]').waitFor();
+    return (await this.notice())!;
+  }
+
+  /**
+   * Makes `count` userinfo calls at once from this user's page, as a page
+   * script would, asking for JSON; returns each call's outcome.
+   */
+  async callApiAtOnce(count: number): Promise<ApiOutcome[]> {
+    return this.page.evaluate(
+      (n) =>
+        Promise.all(
+          Array.from({ length: n }, async () => {
+            const response = await fetch('/call-api', { method: 'POST', headers: { accept: 'application/json' } });
+            return (await response.json()) as ApiOutcome;
+          }),
+        ),
+      count,
+    );
   }
 
   async disconnect(): Promise<void> {

@@ -69,6 +69,10 @@ export function createIdentityProvider(options: {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     pkce: { required: () => true },
+    // Every refresh hands out a new refresh token and retires the old one, and using a retired one again ends the
+    // whole grant, as at providers with refresh-token rotation. A client that refreshes twice for one expiry
+    // loses the user's connection: what getValid's once-per-expiry refresh prevents.
+    rotateRefreshToken: true,
     ttl: {
       AccessToken: options.accessTokenTtl,
       AuthorizationCode: 60,
@@ -86,6 +90,17 @@ export function createIdentityProvider(options: {
     },
   });
   provider.on('server_error', (_ctx, error) => console.error(`Demo ID: ${error.message}`));
+  // One line per refresh served or refused, numbered: the log shows each renewal reached the provider once.
+  let refreshes = 0;
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
+    refreshes += 1;
+    console.log(`Demo ID: refresh #${refreshes}: new tokens for account ${ctx.oidc.entities.Account?.accountId ?? '?'}`);
+  });
+  provider.on('grant.error', (ctx, error) => {
+    if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+    console.log(`Demo ID: refused a refresh: ${error.error ?? error.name} (${error.error_description ?? error.message})`);
+  });
 
   const app = express();
   app.disable('x-powered-by');

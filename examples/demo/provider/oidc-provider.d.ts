@@ -8,6 +8,17 @@ declare module 'oidc-provider' {
   export interface KoaContextWithOIDC {
     type: string;
     body: unknown;
+    /** The request as oidc-provider understood it; missing when it failed before getting that far. */
+    oidc?: {
+      params?: Record<string, unknown>;
+      entities: { Account?: { accountId: string } };
+    };
+  }
+
+  /** The errors oidc-provider answers with: an OAuth error code and its description. */
+  export interface OIDCProviderError extends Error {
+    error?: string;
+    error_description?: string;
   }
 
   /** What a stored artifact (token, grant, session, interaction) looks like to an adapter. */
@@ -47,6 +58,7 @@ declare module 'oidc-provider' {
     cookies?: { keys?: string[] };
     jwks?: { keys: object[] };
     pkce?: { required?: () => boolean };
+    rotateRefreshToken?: boolean | ((ctx: KoaContextWithOIDC) => boolean | Promise<boolean>);
     renderError?: (ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error) => void | Promise<void>;
   }
 
@@ -83,6 +95,8 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>;
     on(event: 'server_error', listener: (ctx: KoaContextWithOIDC, error: Error) => void): this;
+    on(event: 'grant.success', listener: (ctx: KoaContextWithOIDC & { oidc: NonNullable<KoaContextWithOIDC['oidc']> }) => void): this;
+    on(event: 'grant.error', listener: (ctx: KoaContextWithOIDC, error: OIDCProviderError) => void): this;
   }
 
   export default Provider;
