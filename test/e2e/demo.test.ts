@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { TypeOrmStorage, type OAuthToken } from '../../src';
 import { OAuth } from '../../examples/entities/oauth.entity';
 import { User } from '../../examples/entities/user.entity';
+import { adminQuery } from '../support/databases';
 import { DATABASE_URL, describeWith, postgresUp, REDIS_URL, redisUp } from '../support/services';
 import { browserTestsRun, openBrowser } from './browser';
 import { startDemoProcess, type DemoProcess } from './demo-process';
@@ -299,14 +299,4 @@ async function userinfoStatus(demo: DemoProcess, token: OAuthToken): Promise<num
   const { userinfo_endpoint: endpoint } = (await discovery.json()) as { userinfo_endpoint: string };
   const response = await fetch(endpoint, { headers: { authorization: `Bearer ${String(token.access_token)}` } });
   return response.status;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
