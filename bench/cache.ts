@@ -78,7 +78,8 @@ export async function measureCaches(
     await storage.set(PROVIDERS.hit, userId, TOKEN);
     await storage.get(PROVIDERS.hit, userId);
     let cached: unknown;
-    strictEqual(await logger.count(async () => (cached = await storage.get(PROVIDERS.hit, userId))), 0, `a ${name} cache hit runs no SQL`);
+    const statements = await logger.count(async () => (cached = await storage.get(PROVIDERS.hit, userId)));
+    strictEqual(statements, 0, `a ${name} cache hit runs no SQL`);
     deepStrictEqual(cached, TOKEN);
     gets[name] = () => storage.get(PROVIDERS.hit, userId);
   }

@@ -41,14 +41,14 @@ export function storageContender(dataSource: DataSource, cache?: CacheLike): Con
 /** What an app would write with a TypeORM repository: `findOne` with `where`, `upsert`, `delete`. */
 export function typeormContender(dataSource: DataSource): Contender {
   const repository = dataSource.getRepository(OAuth);
-  const row = rowOf(dataSource);
+  const toRow = rowOf(dataSource);
   return {
     async get(provider, userId) {
       const row = await repository.findOne({ where: { provider, userId } });
       return row ? row.token : null;
     },
     async set(provider, userId, token) {
-      await repository.upsert(row(provider, userId, token), ['provider', 'userId']);
+      await repository.upsert(toRow(provider, userId, token), ['provider', 'userId']);
     },
     async delete(provider, userId) {
       await repository.delete({ provider, userId });
@@ -58,11 +58,11 @@ export function typeormContender(dataSource: DataSource): Contender {
 
 /** Flask-Dance's `set`: delete the user's row, insert a new one, in one transaction. */
 export function typeormDeleteInsert(dataSource: DataSource): Contender['set'] {
-  const row = rowOf(dataSource);
+  const toRow = rowOf(dataSource);
   return (provider, userId, token) =>
     dataSource.transaction(async (manager) => {
       await manager.delete(OAuth, { provider, userId });
-      await manager.insert(OAuth, row(provider, userId, token));
+      await manager.insert(OAuth, toRow(provider, userId, token));
     });
 }
 

@@ -26,7 +26,12 @@ export function describeMachine(postgresVersion: string): Machine {
     node: process.version,
     postgres: postgresVersion,
     sqlite,
-    packages: { typeorm: version('typeorm'), pg: version('pg'), 'better-sqlite3': version('better-sqlite3'), tinybench: version('tinybench') },
+    packages: {
+      typeorm: version('typeorm'),
+      pg: version('pg'),
+      'better-sqlite3': version('better-sqlite3'),
+      tinybench: version('tinybench'),
+    },
   };
 }
 

@@ -81,7 +81,7 @@ export async function compareLatency<Name extends string>(
  * `totalOps` calls of `op` (the caller's number is passed in). A fixed amount
  * of work rather than a fixed time, so every contender does the same calls.
  */
-export async function opsPerSecond(op: (caller: number) => Promise<unknown>, callers: number, totalOps: number): Promise<number> {
+async function opsPerSecond(op: (caller: number) => Promise<unknown>, callers: number, totalOps: number): Promise<number> {
   let issued = 0;
   const loop = async (caller: number) => {
     while (issued < totalOps) {

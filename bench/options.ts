@@ -56,9 +56,11 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
+const rows = (profile: Profile) => profile.bigTableRows.toLocaleString('en-US');
+
 export const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--strict]
 
-  --quick      smoke run, under a minute: short rounds, ${QUICK.bigTableRows.toLocaleString('en-US')} rows instead of ${FULL.bigTableRows.toLocaleString('en-US')}
+  --quick      smoke run, under a minute: short rounds, ${rows(QUICK)} rows instead of ${rows(FULL)} in the big table
   --json FILE  also write the results as JSON to FILE
   --strict     exit 1 when a ratio check fails (by default the checks are only reported)`;
 

@@ -40,7 +40,14 @@ export async function openPostgres(): Promise<PostgresBench> {
   await admin.query(`CREATE SCHEMA "${schema}"`);
   progress(`PostgreSQL schema ${schema} created`);
   const logger = new CountingLogger();
-  const dataSource = new DataSource({ type: 'postgres', url: DATABASE_URL, schema, entities: [User, OAuth], synchronize: true, logger });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: DATABASE_URL,
+    schema,
+    entities: [User, OAuth],
+    synchronize: true,
+    logger,
+  });
   let pool: Pool | undefined;
   const close = async () => {
     if (dataSource.isInitialized) await dataSource.destroy();

@@ -5,10 +5,11 @@ import { checks, type Results } from './results';
 import { describeSetup } from './sqlite';
 
 /** Columns padded to their widest cell; the first column is left-aligned, the others right-aligned. */
-export function table(rows: string[][]): string {
+function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('   '))
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))))
+    .map((cells) => cells.join('   '))
     .map((line) => `  ${line.trimEnd()}`)
     .join('\n');
 }
@@ -20,9 +21,11 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 function operationsTable(ops: OperationLatencies): string {
   const rows = [['operation', 'storage', 'typeorm', 'raw', 'typeormDeleteInsert', 'storage/raw', 'typeorm/storage']];
-  for (const [label, op] of [['get', ops.get], ['get (miss)', ops.getMiss], ['set (replace)', ops.set], ['delete', ops.delete]] as const) {
+  const labelled = [['get', ops.get], ['get (miss)', ops.getMiss], ['set (replace)', ops.set], ['delete', ops.delete]] as const;
+  for (const [label, op] of labelled) {
     const deleteInsert = 'typeormDeleteInsert' in op ? (op.typeormDeleteInsert as Latency) : undefined;
-    rows.push([label, latency(op.storage), latency(op.typeorm), latency(op.raw), latency(deleteInsert), times(op.storage, op.raw), times(op.typeorm, op.storage)]);
+    const ratios = [times(op.storage, op.raw), times(op.typeorm, op.storage)];
+    rows.push([label, latency(op.storage), latency(op.typeorm), latency(op.raw), latency(deleteInsert), ...ratios]);
   }
   return table(rows);
 }
@@ -31,7 +34,17 @@ function operationsTable(ops: OperationLatencies): string {
 export function humanReport(results: Results): string {
   const { profile, postgres, sqlite, cache, statements, journal } = results;
   const pgGet = postgres.operations.get.storage;
-  const { tableSize } = postgres;
+  const { tableSize, concurrent32 } = postgres;
+  const plan = [...new Set(tableSize.plans)].join(' / ');
+  const shrunk =
+    tableSize.bigRows < 1_000_000 ? `\n  --quick: "rows1m" is measured at ${count(tableSize.bigRows)} rows, not 1,000,000` : '';
+  const statementRows = (['postgres', 'sqlite'] as const).flatMap((db) => {
+    const { storage, typeorm } = statements[db];
+    return [
+      [`storage, ${db}`, storage.get, storage.getCached, storage.set, '-', storage.delete],
+      [`typeorm, ${db}`, typeorm.get, '-', typeorm.set, typeorm.setDeleteInsert, typeorm.delete],
+    ].map((row) => row.map(String));
+  });
   const lines = [
     `typeorm-oauth-storage benchmark, ${profile.name} run: ${profile.rounds} round(s) of ${profile.taskTimeMs} ms per task ` +
       `after ${profile.warmupTimeMs} ms warm-up`,
@@ -57,16 +70,12 @@ export function humanReport(results: Results): string {
     `32 concurrent callers, PostgreSQL get, ${count(profile.concurrentOps)} calls per round (median round)`,
     table([
       ['', 'ops/s'],
-      ['storage (DataSource pool)', count(postgres.concurrent32.storage.opsPerSec)],
-      [`raw (pg Pool, max ${postgres.poolSize})`, count(postgres.concurrent32.raw.opsPerSec)],
-      [
-        'storage/raw',
-        (postgres.concurrent32.storage.opsPerSec / postgres.concurrent32.raw.opsPerSec).toFixed(2),
-      ],
+      ['storage (DataSource pool)', count(concurrent32.storage.opsPerSec)],
+      [`raw (pg Pool, max ${postgres.poolSize})`, count(concurrent32.raw.opsPerSec)],
+      ['storage/raw', (concurrent32.storage.opsPerSec / concurrent32.raw.opsPerSec).toFixed(2)],
     ]),
     '',
-    `Table size: PostgreSQL storage get of the same 1,000 rows in turn (plan: ${[...new Set(tableSize.plans)].join(' / ')})` +
-      (tableSize.bigRows < 1_000_000 ? `\n  --quick: "rows1m" is measured at ${count(tableSize.bigRows)} rows, not 1,000,000` : ''),
+    `Table size: PostgreSQL storage get of the same 1,000 rows in turn (plan: ${plan})${shrunk}`,
     table([
       ['rows', 'p50 / p99', 'vs 1,000 rows'],
       ['1,000', latency(tableSize.rows1k), '1.00x'],
@@ -74,13 +83,7 @@ export function humanReport(results: Results): string {
     ]),
     '',
     'SQL statements per call, counted by the DataSource logger',
-    table([
-      ['', 'get', 'cached get', 'set', 'set (delete+insert)', 'delete'],
-      ...(['postgres', 'sqlite'] as const).flatMap((db) => [
-        [`storage, ${db}`, ...[statements[db].storage.get, statements[db].storage.getCached, statements[db].storage.set, '-', statements[db].storage.delete].map(String)],
-        [`typeorm, ${db}`, ...[statements[db].typeorm.get, '-', statements[db].typeorm.set, statements[db].typeorm.setDeleteInsert, statements[db].typeorm.delete].map(String)],
-      ]),
-    ]),
+    table([['', 'get', 'cached get', 'set', 'set (delete+insert)', 'delete'], ...statementRows]),
     '',
     'SQLite journal and busy timeout (issue 4 point 3): storage, one process',
     table([
@@ -91,7 +94,10 @@ export function humanReport(results: Results): string {
     `SQLite, two processes writing at once (storage set, ${count(profile.sqliteWriterOps)} each, own rows, one file)`,
     table([
       ['setup', 'writes/s', 'SQLITE_BUSY', 'p50 / p99'],
-      ...journal.writers.map((w) => [describeSetup(w.setup), count(w.opsPerSec), `${w.busyErrors} of ${w.attempted}`, latency(w.latency)]),
+      ...journal.writers.map((w) => {
+        const busy = `${w.busyErrors} of ${w.attempted}`;
+        return [describeSetup(w.setup), count(w.opsPerSec), busy, latency(w.latency)];
+      }),
     ]),
     '',
     'Ratio checks of issue 4 point 2 (medians; reported, not enforced unless --strict)',

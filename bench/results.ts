@@ -42,6 +42,7 @@ export interface Check {
 export function checks(results: Results): Check[] {
   const { postgres, sqlite, cache, statements } = results;
   const pg = postgres.operations;
+  const concurrent = postgres.concurrent32;
   const ratio = (a: Latency, b: Latency) => a.p50Us / b.p50Us;
   const check = (name: string, value: number, operator: '<=' | '>=' | '<' | '==', limit: number): Check => {
     const pass = { '<=': value <= limit, '>=': value >= limit, '<': value < limit, '==': value === limit }[operator];
@@ -57,7 +58,7 @@ export function checks(results: Results): Check[] {
     check('sqlite get: typeorm/storage', ratio(sqlite.operations.get.typeorm, sqlite.operations.get.storage), '>=', 3),
     check('cache memory: postgres get/memory hit', ratio(pg.get.storage, cache.memory), '>=', 50),
     check('cache redis: redis hit/postgres get', ratio(cache.redis, pg.get.storage), '<', 1),
-    check('concurrent32: storage/raw ops per second', postgres.concurrent32.storage.opsPerSec / postgres.concurrent32.raw.opsPerSec, '>=', 0.85),
+    check('concurrent32: storage/raw ops per second', concurrent.storage.opsPerSec / concurrent.raw.opsPerSec, '>=', 0.85),
     check(`rows1m (${bigRows} rows): rows1m/rows1k`, ratio(postgres.tableSize.big, postgres.tableSize.rows1k), '<=', 1.3),
     ...(['get', 'getCached', 'set', 'delete'] as const).map((op) =>
       check(`statements ${op}`, statements.postgres.storage[op], '==', op === 'getCached' ? 0 : 1),

@@ -32,6 +32,6 @@ process.once('message', async (job: WriterJob) => {
 });
 
 function isBusy(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
-  return code === 'SQLITE_BUSY';
+  const { driverError, code } = error as { driverError?: { code?: string }; code?: string };
+  return (driverError?.code ?? code) === 'SQLITE_BUSY';
 }

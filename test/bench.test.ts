@@ -64,14 +64,18 @@ describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () =
     expect(numbers(statements).every(Number.isInteger)).toBe(true);
     expect(checked.length).toBe(14);
     for (const check of checked) {
-      expect(check).toEqual({ name: expect.any(String), value: expect.any(Number), limit: expect.any(Number), pass: expect.any(Boolean) });
+      expect(check).toEqual({
+        name: expect.any(String),
+        value: expect.any(Number),
+        limit: expect.any(Number),
+        pass: expect.any(Boolean),
+      });
     }
   });
 
   it('prints the tables, says that --quick shrinks the big table, and reports every check', () => {
-    for (const heading of ['PostgreSQL (', 'SQLite (', 'Cached get', '32 concurrent callers', 'SQL statements per call', 'two processes writing']) {
-      expect(run.stdout).toContain(heading);
-    }
+    const headings = ['PostgreSQL (', 'SQLite (', 'Cached get', '32 concurrent callers', 'SQL statements per call', 'two processes writing'];
+    for (const heading of headings) expect(run.stdout).toContain(heading);
     expect(run.stdout).toContain('--quick: "rows1m" is measured at 100,000 rows');
     expect(run.stdout.match(/^ {2}(PASS|FAIL) {2}/gm)).toHaveLength(14);
   });
@@ -148,7 +152,8 @@ describe('ratio checks', () => {
   it('pass at the limits of issue 4 and fail beyond them', () => {
     const passing = byName(checks(results({ pgGetStorage: 115, bigRowsP50: 130, getCached: 0 })));
     expect(Object.values(passing).filter((c) => !c.pass)).toEqual([]);
-    expect(passing['postgres get: storage/raw <= 1.15']).toEqual({ name: 'postgres get: storage/raw <= 1.15', value: 1.15, limit: 1.15, pass: true });
+    const name = 'postgres get: storage/raw <= 1.15';
+    expect(passing[name]).toEqual({ name, value: 1.15, limit: 1.15, pass: true });
 
     const failing = byName(checks(results({ pgGetStorage: 130, bigRowsP50: 140, getCached: 1 })));
     expect(Object.values(failing).filter((c) => !c.pass).map((c) => c.name)).toEqual([
