@@ -46,7 +46,8 @@ export async function openRedisCache(): Promise<{ keyv: Keyv; close(): Promise<v
     throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); start it or set REDIS_URL`);
   }
   const namespace = `oauth-bench-${randomBytes(6).toString('hex')}`;
-  const keyv = new Keyv({ store, namespace });
+  // Every key expires on its own, in case the run is killed before it can clear the namespace.
+  const keyv = new Keyv({ store, namespace, ttl: 10 * 60_000 });
   progress(`Redis namespace ${namespace} in use`);
   return {
     keyv,

@@ -8,6 +8,7 @@ import { expiresAtOf, PROVIDERS, storageContender, tableNames, TOKEN, type Conte
 import { CountingLogger } from './counting-logger';
 import { compareLatency, compareThroughput, type Latency } from './measure';
 import type { Profile } from './options';
+import { createHeldSchema, dropAbandonedSchemas } from './postgres-schemas';
 import { progress } from './progress';
 
 /** Users created up front: enough for the 32 concurrent callers, and one row each in the 1,000-row table. */
@@ -37,7 +38,8 @@ export async function openPostgres(): Promise<PostgresBench> {
         'start it or set DATABASE_URL',
     );
   }
-  await admin.query(`CREATE SCHEMA "${schema}"`);
+  await dropAbandonedSchemas(admin);
+  await createHeldSchema(admin, schema);
   progress(`PostgreSQL schema ${schema} created`);
   const logger = new CountingLogger();
   const dataSource = new DataSource({

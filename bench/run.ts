@@ -106,11 +106,14 @@ function start(): void {
     return;
   }
   let interrupted = false;
-  process.once('SIGINT', () => {
-    interrupted = true;
-    progress('interrupted: cleaning up');
-    void closeAll().finally(() => process.exit(130));
-  });
+  const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+  for (const [signal, exitCode] of Object.entries(exitCodes)) {
+    process.once(signal, () => {
+      interrupted = true;
+      progress(`${signal}: cleaning up`);
+      void closeAll().finally(() => process.exit(exitCode));
+    });
+  }
   main(options).then(
     (code) => {
       process.exitCode = code;

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import KeyvRedis from '@keyv/redis';
 import { Client } from 'pg';
+import { LOCK_CLASS } from '../bench/postgres-schemas';
 import { checks, type Results } from '../bench/results';
+import { adminQuery } from './support/databases';
 import { DATABASE_URL, describeWith, postgresUp, REDIS_URL, redisUp } from './support/services';
 
 const root = join(__dirname, '..');
@@ -36,10 +38,22 @@ const operations = { get: trio, getMiss: trio, set: { ...trio, typeormDeleteInse
 describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'oauth-bench-test-'));
   const file = join(dir, 'bench.json');
+  // What a killed run leaves behind: a benchmark schema that no run holds the advisory lock of;
+  // and the schema of a run that is still going, which holds it.
+  const abandoned = `oauth_bench_${Date.now().toString(16)}a`;
+  const live = `oauth_bench_${Date.now().toString(16)}b`;
+  const liveRun = new Client({ connectionString: DATABASE_URL });
   let run: { stdout: string; stderr: string };
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await liveRun.end();
+    for (const schema of [abandoned, live]) await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
 
   beforeAll(async () => {
+    await liveRun.connect();
+    await liveRun.query(`SELECT pg_advisory_lock(${LOCK_CLASS}, hashtext($1))`, [live]);
+    for (const schema of [abandoned, live]) await adminQuery(`CREATE SCHEMA "${schema}"`);
     run = await npm(['--quick', '--json', file]);
   }, 180_000);
 
@@ -94,6 +108,11 @@ describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () =
     } finally {
       await redis.disconnect();
     }
+  });
+
+  it('drops the schema a killed run left behind, never one a live run holds', async () => {
+    // Whichever run dropped it (another one may be going on this machine), the abandoned schema is gone.
+    expect(await existingSchemas([abandoned, live])).toEqual([live]);
   });
 });
 
