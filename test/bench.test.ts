@@ -36,8 +36,8 @@ const trio = { storage: latency, typeorm: latency, raw: latency };
 const operations = { get: trio, getMiss: trio, set: { ...trio, typeormDeleteInsert: latency }, delete: trio };
 
 describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'oauth-bench-test-'));
-  const file = join(dir, 'bench.json');
+  let dir: string;
+  let file: string;
   // What a killed run leaves behind: a benchmark schema that no run holds the advisory lock of;
   // and the schema of a run that is still going, which holds it.
   const abandoned = `oauth_bench_${Date.now().toString(16)}a`;
@@ -51,6 +51,8 @@ describeWith(postgresUp && redisUp)('npm run bench -- --quick --json FILE', () =
   });
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oauth-bench-test-'));
+    file = join(dir, 'bench.json');
     await liveRun.connect();
     await liveRun.query(`SELECT pg_advisory_lock(${LOCK_CLASS}, hashtext($1))`, [live]);
     for (const schema of [abandoned, live]) await adminQuery(`CREATE SCHEMA "${schema}"`);
