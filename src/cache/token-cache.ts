@@ -64,7 +64,8 @@ export class TokenCache {
 
   /** The cached stored text for `key`, or the generation a miss may be filled under. */
   async read(key: string): Promise<CacheRead> {
-    const [generation, entry] = await this.#getBoth(generationKey(key), key);
+    const both = this.#getBoth(generationKey(key), key);
+    const [generation, entry] = isThenable(both) ? await both : both;
     if (generation === FAILED || entry === FAILED) return { generation: null };
     if (typeof generation === 'string') {
       if (typeof entry === 'string' && entry.startsWith(generation)) return { hit: entry.slice(GENERATION_LENGTH) };
@@ -77,13 +78,15 @@ export class TokenCache {
   }
 
   /** Two keys in one call where the cache can (one round trip to Redis), else two calls issued together. */
-  async #getBoth(first: string, second: string): Promise<[unknown, unknown]> {
+  #getBoth(first: string, second: string): [unknown, unknown] | Promise<[unknown, unknown]> {
     const getMany = this.#getMany;
     if (getMany) {
-      const values = await this.#call('get', () => getMany.call(this.#cache, [first, second]));
-      return Array.isArray(values) ? [values[0], values[1]] : [FAILED, FAILED];
+      const values = this.#call('get', () => getMany.call(this.#cache, [first, second]));
+      return isThenable(values) ? Promise.resolve(values).then(pair) : pair(values);
     }
-    return Promise.all([this.#call('get', () => this.#cache.get(first)), this.#call('get', () => this.#cache.get(second))]);
+    const a = this.#call('get', () => this.#cache.get(first));
+    const b = this.#call('get', () => this.#cache.get(second));
+    return isThenable(a) || isThenable(b) ? Promise.all([a, b]) : [a, b];
   }
 
   /** Caches `stored` under the generation a previous `read` handed out. */
@@ -100,11 +103,31 @@ export class TokenCache {
     ]);
   }
 
-  async #call(operation: string, run: () => unknown): Promise<unknown> {
+  /**
+   * Runs one cache call: its value, or FAILED after an error or the timeout.
+   * A cache that answers synchronously (an in-process Map) gets its answer
+   * back synchronously, without timers: for such caches the timer would cost
+   * more than the lookup.
+   */
+  #call(operation: string, run: () => unknown): unknown {
+    let result: unknown;
+    try {
+      result = run();
+    } catch (error) {
+      return this.#failed(operation, error);
+    }
+    if (!isThenable(result)) {
+      this.#failing = false;
+      return result;
+    }
+    return this.#settle(operation, result);
+  }
+
+  async #settle(operation: string, pending: PromiseLike<unknown>): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
-        Promise.resolve().then(run),
+        pending,
         new Promise<typeof TIMED_OUT>((resolve) => {
           timer = setTimeout(resolve, this.#timeout, TIMED_OUT);
         }),
@@ -116,13 +139,17 @@ export class TokenCache {
       this.#failing = false;
       return result;
     } catch (error) {
-      // Only the error's kind: a cache client's message may quote the value it was given.
-      const code = (error as { code?: unknown }).code;
-      this.#report(operation, `${(error as Error)?.name ?? 'error'}${code ? ` ${String(code)}` : ''}`);
-      return FAILED;
+      return this.#failed(operation, error);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  #failed(operation: string, error: unknown): typeof FAILED {
+    // Only the error's kind: a cache client's message may quote the value it was given.
+    const code = (error as { code?: unknown } | null)?.code;
+    this.#report(operation, `${(error as Error | null)?.name ?? 'error'}${code ? ` ${String(code)}` : ''}`);
+    return FAILED;
   }
 
   #report(operation: string, reason: string): void {
@@ -133,6 +160,14 @@ export class TokenCache {
       `typeorm-oauth-storage: cache ${operation} failed (${reason}); using the database until the cache answers again`,
     );
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function pair(values: unknown): [unknown, unknown] {
+  return Array.isArray(values) ? [values[0], values[1]] : [FAILED, FAILED];
 }
 
 function generationKey(key: string): string {

@@ -19,21 +19,42 @@ export interface OwnerRules<User> {
  * in order (the call's scope, then the storage's configuration); within a level
  * `userId` wins over `user`. A missing, null or anonymous user falls through
  * to the next level, as Flask-Dance does. Functions are only called when
- * their level is reached.
+ * their level is reached. Answers synchronously until a level holds a
+ * function: `get` runs on every request, and most calls name their user
+ * outright.
  */
-export async function resolveOwner<User>(
+export function resolveOwner<User>(
+  levels: ReadonlyArray<OwnerSource<User> | StorageScope<User> | undefined>,
+  rules: OwnerRules<User>,
+): UserId | null | Promise<UserId | null> {
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (!level) continue;
+    if (typeof level.userId === 'function' || typeof level.user === 'function') return resolveFrom(levels.slice(i), rules);
+    const owner = ownerOf(level.userId as UserId | null | undefined, level.user as User | null | undefined, rules);
+    if (owner !== null) return owner;
+  }
+  return null;
+}
+
+async function resolveFrom<User>(
   levels: ReadonlyArray<OwnerSource<User> | StorageScope<User> | undefined>,
   rules: OwnerRules<User>,
 ): Promise<UserId | null> {
   for (const level of levels) {
     if (!level) continue;
     const id = await resolveValue(level.userId);
-    if (id !== undefined && id !== null) return checkUserId(id, 'userId');
-    const user = await resolveValue(level.user);
-    if (user === undefined || user === null || rules.isAnonymous?.(user as User)) continue;
-    return checkUserId(rules.idOf(user as User), 'the user object\'s id');
+    // The user function runs only when the level's userId gave nothing.
+    const owner = ownerOf(id, id === undefined || id === null ? await resolveValue(level.user) : undefined, rules);
+    if (owner !== null) return owner;
   }
   return null;
+}
+
+function ownerOf<User>(id: UserId | null | undefined, user: User | null | undefined, rules: OwnerRules<User>): UserId | null {
+  if (id !== undefined && id !== null) return checkUserId(id, 'userId');
+  if (user === undefined || user === null || rules.isAnonymous?.(user)) return null;
+  return checkUserId(rules.idOf(user), "the user object's id");
 }
 
 function checkUserId(id: unknown, what: string): UserId {

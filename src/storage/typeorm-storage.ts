@@ -237,7 +237,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
   async #row(provider: string, scope: TypeOrmScope<User> | undefined): Promise<TokenRow> {
     this.assertProvider(provider);
     const table = this.#tokenTable();
-    const owner = scope || this.#hasConfiguredUser ? await resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
+    const found = scope || this.#hasConfiguredUser ? resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
+    const owner = found instanceof Promise ? await found : found;
     let statements: OwnerStatements;
     let params: unknown[];
     if (owner === null) {
