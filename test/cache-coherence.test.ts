@@ -68,6 +68,20 @@ for (const kind of databases) {
       expect(await storage.get('github')).toEqual(v(2));
     });
 
+    it('still invalidates after commits once the DataSource has been initialized again', async () => {
+      const cache = mapCache();
+      const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice, cache });
+      await db.dataSource.transaction((manager) => storage.set('github', v(1), { manager }));
+      await db.dataSource.destroy();
+      await db.dataSource.initialize();
+      expect(await storage.get('github')).toEqual(v(1));
+      await db.dataSource.transaction(async (manager) => {
+        await storage.set('github', v(2), { manager });
+        if (kind.name === 'postgres') expect(await storage.get('github')).toEqual(v(1)); // cached while uncommitted
+      });
+      expect(await storage.get('github')).toEqual(v(2));
+    });
+
     it('keeps the cached token when a transaction that wrote it rolls back', async () => {
       const cache = mapCache();
       const storage = new TypeOrmStorage<User>(db.dataSource, OAuth, { user: alice, cache });

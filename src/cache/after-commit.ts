@@ -1,7 +1,6 @@
 import type { DataSource, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 
 const pending = new WeakMap<QueryRunner, Array<() => Promise<void>>>();
-const installed = new WeakSet<DataSource>();
 
 /**
  * Runs `task` once the transaction open on `queryRunner` has committed (and
@@ -11,10 +10,8 @@ const installed = new WeakSet<DataSource>();
  * subscriber per DataSource watches commits and runs what is pending.
  */
 export function afterCommit(dataSource: DataSource, queryRunner: QueryRunner, task: () => Promise<void>): void {
-  if (!installed.has(dataSource)) {
-    installed.add(dataSource);
-    dataSource.subscribers.push(commitWatcher);
-  }
+  // Checked every time: initializing a DataSource again rebuilds its subscriber list.
+  if (!dataSource.subscribers.includes(commitWatcher)) dataSource.subscribers.push(commitWatcher);
   const tasks = pending.get(queryRunner);
   if (tasks) tasks.push(task);
   else pending.set(queryRunner, [task]);
