@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
-import { InvalidTokenError, TypeOrmStorage } from '../src';
+import { InvalidProviderError, InvalidTokenError, InvalidUserError, OAuthStorageError, TypeOrmStorage } from '../src';
 import { QueryFailedError } from 'typeorm';
 import { mapCache } from './support/map-cache';
 import { databases, postgres, type TestDatabase } from './support/databases';
-import { BotToken, OAuth } from './support/models';
+import { AccountToken, BotToken, OAuth, User } from './support/models';
 import { describeWith } from './support/services';
 
 
@@ -17,6 +17,18 @@ for (const kind of databases) {
       await db?.destroy();
     });
     beforeEach(() => db.clear());
+
+    it('lets cached generations expire with cacheTtl, so a cache never fills with them', async () => {
+      const ttls: Array<[string, number | undefined]> = [];
+      const inner = mapCache();
+      const cache = { ...inner, set: (k: string, v: string, ttl?: number) => (ttls.push([k, ttl]), inner.set(k, v, ttl)) };
+      const storage = new TypeOrmStorage(db.dataSource, OAuth, { cache, cacheTtl: 60_000 });
+      await storage.get('github');
+      await storage.set('github', { access_token: 'a' });
+      await storage.get('github');
+      expect(ttls.length).toBeGreaterThanOrEqual(3);
+      expect(ttls.every(([, ttl]) => ttl === 60_000)).toBe(true);
+    });
 
     it('keeps two models that share one cache apart', async () => {
       const cache = mapCache();
@@ -41,6 +53,45 @@ for (const kind of databases) {
       expect(await storage.get('github')).toBeNull();
       await storage.set('github', { access_token: 'emoji 🚀 keeps its surrogate pair' });
       expect(await storage.get('github')).toEqual({ access_token: 'emoji 🚀 keeps its surrogate pair' });
+    });
+
+    it('treats every spelling of one user id as one owner: cache, encryption and rows agree', async () => {
+      const alice = await db.dataSource.getRepository(User).save({ name: 'alice' });
+      const encryption = { keys: { k: Buffer.alloc(32, 3) }, current: 'k' };
+      const storage = new TypeOrmStorage(db.dataSource, OAuth, { cache: mapCache(), encryption });
+      await storage.set('github', { access_token: 'old' }, { userId: alice.id });
+      expect(await storage.get('github', { userId: `0${alice.id}` })).toEqual({ access_token: 'old' });
+      await storage.delete('github', { userId: ` ${alice.id}` });
+      expect(await storage.get('github', { userId: alice.id })).toBeNull();
+      await storage.set('github', { access_token: 'new' }, { userId: String(alice.id) });
+      expect(await storage.get('github', { user: alice })).toEqual({ access_token: 'new' });
+      expect(await storage.rotate()).toBe(0);
+      db.logger.reset();
+      await expect(storage.get('github', { userId: 'alice' })).rejects.toBeInstanceOf(InvalidUserError);
+      await expect(storage.get('github', { userId: 1.5 })).rejects.toBeInstanceOf(InvalidUserError);
+      expect(db.logger.queries).toHaveLength(0);
+    });
+
+    it('refuses NUL and lone surrogates in providers and user ids before any SQL', async () => {
+      const storage = new TypeOrmStorage(db.dataSource, AccountToken);
+      db.logger.reset();
+      for (const provider of ['git\u0000hub', 'git\ud800hub']) {
+        await expect(storage.get(provider)).rejects.toBeInstanceOf(InvalidProviderError);
+      }
+      for (const userId of ['acc\u0000ount', 'acc\udc00ount']) {
+        await expect(storage.get('github', { userId })).rejects.toBeInstanceOf(InvalidUserError);
+      }
+      expect(db.logger.queries).toHaveLength(0);
+    });
+
+    it('turns an expires_in sent as a string into expires_at, so the token can be found and refreshed', async () => {
+      const storage = new TypeOrmStorage(db.dataSource, OAuth);
+      await storage.set('azure', { access_token: 'a', expires_in: '30' as unknown as number });
+      const stored = (await storage.get('azure'))!;
+      expect(stored.expires_at).toBeGreaterThan(Date.now() / 1000);
+      expect((await storage.findExpiring(60)).map((e) => e.provider)).toEqual(['azure']);
+      expect(await storage.findExpiring(1e300)).toHaveLength(1);
+      await expect(storage.findExpiring(60, { limit: 1e300 })).rejects.toBeInstanceOf(OAuthStorageError);
     });
 
     it('stores tokens whose expires_at lies beyond what the expiry column holds', async () => {

@@ -46,6 +46,15 @@ describe('SessionStorage', () => {
     expect(session).toEqual({ github_oauth_token: { access_token: 'a' }, 'oauth:google': { access_token: 'b' } });
   });
 
+  it('keeps providers whose names look like replacement patterns apart', async () => {
+    const session: Record<string, unknown> = {};
+    const storage = new SessionStorage({ session });
+    await storage.set("$'", { access_token: 'dollar-quote' });
+    await storage.set('_oauth_token', { access_token: 'plain' });
+    expect(await storage.get("$'")).toEqual({ access_token: 'dollar-quote' });
+    expect(Object.keys(session).sort()).toEqual(["$'_oauth_token", '_oauth_token_oauth_token']);
+  });
+
   it('reads the current session through a function on every call', async () => {
     const sessions = [{}, {}] as Array<Record<string, unknown>>;
     let current = 0;

@@ -27,7 +27,8 @@ export type CacheRead = { hit: string } | { hit?: undefined; generation: string 
  * before the write lands under an old generation and is never read. A reader
  * that finds no generation creates one before it reads the row, so whatever
  * it fills is at least as new as any write that came before. Generations are
- * random, never reused. The generic get/set/delete interface gives no
+ * random, never reused, and expire with `cacheTtl` like entries: a missing
+ * generation only means a miss. The generic get/set/delete interface gives no
  * compare-and-set, which is why this is built here and not left to the cache.
  *
  * Availability: every call is bounded by a timeout, and an error or a timeout
@@ -72,7 +73,7 @@ export class TokenCache {
       return { generation };
     }
     const created = newGeneration();
-    return (await this.#call('set', () => this.#cache.set(generationKey(key), created))) === FAILED
+    return (await this.#call('set', () => this.#cache.set(generationKey(key), created, this.#ttl))) === FAILED
       ? { generation: null }
       : { generation: created };
   }
@@ -98,7 +99,7 @@ export class TokenCache {
   async invalidate(key: string): Promise<void> {
     // The new generation is what makes old entries stale; deleting the entry only frees its memory.
     await Promise.all([
-      this.#call('set', () => this.#cache.set(generationKey(key), newGeneration())),
+      this.#call('set', () => this.#cache.set(generationKey(key), newGeneration(), this.#ttl)),
       this.#call('delete', () => this.#remove.call(this.#cache, key)),
     ]);
   }

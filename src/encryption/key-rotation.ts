@@ -33,7 +33,7 @@ export async function rotateKeys(
     for (const row of rows) {
       const stored = JSON.parse(row.token);
       if (cipher.isCurrent(stored)) continue;
-      const ownerKey = ownerKeyOf(row.provider, row.owner);
+      const ownerKey = ownerKeyOf(row.provider, row.owner === null ? null : table.canonicalUserId(row.owner));
       let json: string;
       try {
         json = isEnvelope(stored) ? cipher.open(stored, ownerKey, `Token row ${row.id}`) : row.token;

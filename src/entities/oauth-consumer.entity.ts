@@ -3,6 +3,12 @@ import { Column, CreateDateColumn, Index, PrimaryGeneratedColumn, UpdateDateColu
 import type { OAuthToken } from '../types';
 import { appWideUniqueColumns, ownerUniqueColumns } from './owner-indexes';
 
+/** PostgreSQL returns bigint as a string (it may not fit a double); epoch seconds always do. */
+const secondsTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
+};
+
 /**
  * The columns every OAuth token table needs. Extend it with an `@Entity()` that
  * adds a `user` relation to your user model (or none, for app-wide tokens only):
@@ -23,12 +29,6 @@ import { appWideUniqueColumns, ownerUniqueColumns } from './owner-indexes';
  * `util.inspect(row)` and `JSON.stringify(row)` show the class, id and provider
  * but never the token, so rows can be logged safely; `row.token` still holds it.
  */
-/** PostgreSQL returns bigint as a string (it may not fit a double); epoch seconds always do. */
-const secondsTransformer = {
-  to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null ? null : Number(value)),
-};
-
 @Index(ownerUniqueColumns, { unique: true })
 @Index(appWideUniqueColumns, { unique: true })
 export abstract class OAuthConsumerEntity {

@@ -1,6 +1,7 @@
 import { InvalidUserError } from '../errors';
 import type { Resolvable, StorageScope, UserId } from '../types';
 import { resolveValue } from './resolve';
+import { isStorableString } from './validate';
 
 /** Where the owner of a call may come from, most specific first. */
 export interface OwnerSource<User> {
@@ -58,6 +59,6 @@ function ownerOf<User>(id: UserId | null | undefined, user: User | null | undefi
 }
 
 function checkUserId(id: unknown, what: string): UserId {
-  if ((typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length > 0)) return id;
+  if ((typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length > 0 && isStorableString(id))) return id;
   throw new InvalidUserError(`${what} must be a non-empty string or a finite number (got ${id === null ? 'null' : typeof id})`);
 }

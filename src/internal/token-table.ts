@@ -1,6 +1,8 @@
 import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { UserId } from '../types';
 import { dialectFor, type Dialect, type Executor } from '../dialects/dialect';
-import { OAuthStorageError } from '../errors';
+import { InvalidUserError, OAuthStorageError } from '../errors';
 import { statement, type Statement } from './statement';
 
 /** SQL for one kind of owner (a user's rows, or the app-wide row), built once. */
@@ -34,6 +36,8 @@ export interface TokenTable {
   readonly refreshInTransaction: boolean;
   /** The user relation's property on the user object that holds its id, or null for a model without users. */
   readonly userIdProperty: string | null;
+  /** One spelling per user id, as the user column's type sees ids: see {@link canonicalUserId}. */
+  readonly canonicalUserId: (id: UserId) => UserId;
   readonly userStatements: OwnerStatements | null;
   readonly appStatements: OwnerStatements;
   /** Params: last id seen, batch size. Rows `{ id, provider, owner, token }` in id order, for key rotation. */
@@ -133,12 +137,19 @@ export function readTokenTable(dataSource: DataSource, model: EntityTarget<unkno
   };
 
   if (!userJoin || !user) {
-    return { ...common, userIdProperty: null, userStatements: null, appStatements: build(null, [], [], `(${provider})`) };
+    return {
+      ...common,
+      userIdProperty: null,
+      canonicalUserId: (id) => id,
+      userStatements: null,
+      appStatements: build(null, [], [], `(${provider})`),
+    };
   }
 
   return {
     ...common,
     userIdProperty: userJoin.referencedColumn!.propertyName,
+    canonicalUserId: canonicalUserId(userJoin.referencedColumn!),
     userStatements: build((n) => `${user} = ${p(n)}`, [user], [p(2)], `(${provider}, ${user})`),
     // The conflict target repeats the partial index's predicate so the database
     // picks the app-wide unique index (see entities/owner-indexes.ts).
@@ -152,4 +163,32 @@ function requireColumn(metadata: EntityMetadata, property: string): string {
     throw new OAuthStorageError(`${metadata.name} has no "${property}" column: extend OAuthConsumerEntity`);
   }
   return found.databaseName;
+}
+
+const INTEGER_TYPES = new Set<unknown>([Number, 'int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'bigint', 'tinyint', 'mediumint']);
+
+/**
+ * The database finds user 1's row for `1`, `"1"` and `"01"` alike, and a uuid
+ * column ignores case; the cache key, the ciphertext's binding and the refresh
+ * lock are strings, so each id is brought to one spelling first. Ids the
+ * column cannot hold are refused here, before any SQL.
+ */
+function canonicalUserId(column: ColumnMetadata): (id: UserId) => UserId {
+  if (INTEGER_TYPES.has(column.type)) {
+    return (id) => {
+      if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+      if (typeof id === 'string' && /^[+-]?\d+$/.test(id.trim())) {
+        const big = BigInt(id.trim());
+        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
+      }
+      throw new InvalidUserError(`user ids of ${column.entityMetadata.name} are integers`);
+    };
+  }
+  if (column.type === 'uuid' || column.generationStrategy === 'uuid') {
+    return (id) => {
+      if (typeof id === 'string') return id.toLowerCase();
+      throw new InvalidUserError(`user ids of ${column.entityMetadata.name} are uuids`);
+    };
+  }
+  return (id) => String(id);
 }

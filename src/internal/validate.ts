@@ -6,9 +6,15 @@ import { expiresAtOf, withExpiresAt } from './expiry';
 export const MAX_PROVIDER_LENGTH = 50;
 
 export function assertProvider(provider: unknown): asserts provider is string {
-  if (typeof provider !== 'string' || provider.length === 0 || provider.length > MAX_PROVIDER_LENGTH) {
+  if (
+    typeof provider !== 'string' ||
+    provider.length === 0 ||
+    provider.length > MAX_PROVIDER_LENGTH ||
+    !isStorableString(provider)
+  ) {
     throw new InvalidProviderError(
-      `provider must be a non-empty string of at most ${MAX_PROVIDER_LENGTH} characters (got ${describe(provider)})`,
+      `provider must be a non-empty string of at most ${MAX_PROVIDER_LENGTH} characters, ` +
+        `without NUL or lone surrogates (got ${describe(provider)})`,
     );
   }
 }
@@ -80,8 +86,14 @@ function checkJsonValue(value: unknown, path: string, ancestors: Set<object>): v
  * back in its error).
  */
 function checkString(value: string, path: string): void {
-  if (!value.isWellFormed()) throw new InvalidTokenError(`${path} has a lone surrogate, which UTF-8 cannot hold`);
-  if (value.includes('\u0000')) throw new InvalidTokenError(`${path} has a NUL character, which PostgreSQL's jsonb cannot hold`);
+  if (!isStorableString(value)) {
+    throw new InvalidTokenError(`${path} has a NUL character or a lone surrogate, which PostgreSQL or UTF-8 cannot hold`);
+  }
+}
+
+/** Whether every database stores the string exactly (see {@link checkString}); for providers and user ids too. */
+export function isStorableString(value: string): boolean {
+  return value.isWellFormed() && !value.includes('\u0000');
 }
 
 export function isPlainObject(value: unknown): value is OAuthToken {

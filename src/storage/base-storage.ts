@@ -7,8 +7,11 @@ import type { OAuthToken, StorageScope, TokenStorage } from '../types';
  * Anything that takes a {@link TokenStorage} accepts the result.
  */
 export abstract class BaseStorage<User = unknown> implements TokenStorage<User> {
+  /** The stored token for `provider`, or null. */
   abstract get(provider: string, scope?: StorageScope<User>): Promise<OAuthToken | null>;
+  /** Stores `token` for `provider`, replacing any earlier one. */
   abstract set(provider: string, token: OAuthToken, scope?: StorageScope<User>): Promise<void>;
+  /** Removes the token for `provider`; removing a missing token is not an error. */
   abstract delete(provider: string, scope?: StorageScope<User>): Promise<void>;
 
   /**

@@ -66,6 +66,7 @@ export class SessionStorage extends BaseStorage {
     if (typeof session !== 'object' || session === null) {
       throw new OAuthStorageError('SessionStorage found no session: is the session middleware mounted before this route?');
     }
-    return [session, this.#key.replaceAll('{provider}', provider)];
+    // split/join, not replaceAll: a provider may contain `$'` or `$&`, which replaceAll would expand.
+    return [session, this.#key.split('{provider}').join(provider)];
   }
 }

@@ -150,6 +150,7 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     if (dataSource.isInitialized) this.#tokenTable();
   }
 
+  /** The stored token for `provider` and the call's user (or the app-wide one), or null; a cache hit runs no SQL. */
   async get(provider: string, scope?: TypeOrmScope<User>): Promise<OAuthToken | null> {
     const row = await this.#row(provider, scope);
     const cache = this.#cacheOutside(scope);
@@ -166,6 +167,7 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     return token;
   }
 
+  /** Stores `token` (adding `expires_at`), replacing any earlier one, with one upsert; then clears the cache entry. */
   async set(provider: string, token: OAuthToken, scope?: TypeOrmScope<User>): Promise<void> {
     const row = await this.#row(provider, scope);
     const { json, expiresAt } = encodeToken(token);
@@ -173,6 +175,7 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     await this.#write(row, row.statements.set, params, scope);
   }
 
+  /** Removes the token for `provider` and the call's user; removing a missing token is fine. */
   async delete(provider: string, scope?: TypeOrmScope<User>): Promise<void> {
     const row = await this.#row(provider, scope);
     await this.#write(row, row.statements.delete, row.params, scope);
@@ -207,7 +210,7 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     checkNumber('withinSeconds', withinSeconds, -Infinity);
     const limit = checkPositiveInteger('limit', options.limit ?? 100);
     const table = this.#tokenTable();
-    const before = nowSeconds() + Math.floor(withinSeconds);
+    const before = Math.min(Math.max(nowSeconds() + Math.floor(withinSeconds), -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
     let rows: ExpiringRow[];
     if (options.provider === undefined) {
       rows = await table.executor.readRows<ExpiringRow>(table.expiring, [before, limit]);
@@ -238,7 +241,8 @@ export class TypeOrmStorage<User = unknown> extends BaseStorage<User> {
     this.assertProvider(provider);
     const table = this.#tokenTable();
     const found = scope || this.#hasConfiguredUser ? resolveOwner<User>([scope, this.#configured], this.#ownerRules) : null;
-    const owner = found instanceof Promise ? await found : found;
+    const resolved = found instanceof Promise ? await found : found;
+    const owner = resolved === null ? null : table.canonicalUserId(resolved);
     let statements: OwnerStatements;
     let params: unknown[];
     if (owner === null) {
@@ -301,7 +305,7 @@ function checkNumber(name: string, value: number, min: number): number {
 }
 
 function checkPositiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new OAuthStorageError(`${name} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new OAuthStorageError(`${name} must be a positive integer`);
   return value;
 }
 
