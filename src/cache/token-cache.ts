@@ -4,7 +4,7 @@ import { OAuthStorageError } from '../errors';
 import type { CacheLike } from './cache-like';
 
 /** How long a cache call may take before the storage goes to the database instead. */
-export const DEFAULT_CACHE_TIMEOUT_MS = 250;
+const DEFAULT_CACHE_TIMEOUT_MS = 250;
 
 const TIMED_OUT = Symbol('timed out');
 const FAILED = Symbol('failed');

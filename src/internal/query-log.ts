@@ -2,10 +2,10 @@ import { QueryFailedError, type DataSource } from 'typeorm';
 import type { Statement } from './statement';
 
 /** What loggers and errors see instead of a token: the token is a password to the user's account. */
-export const MASKED_TOKEN = '[token]';
+const MASKED_TOKEN = '[token]';
 
 /** Parameters as logs and errors may show them. */
-export function maskedParams(statement: Statement, params: readonly unknown[]): unknown[] {
+function maskedParams(statement: Statement, params: readonly unknown[]): unknown[] {
   if (statement.tokenParams.length === 0) return params as unknown[];
   const copy = params.slice();
   for (const position of statement.tokenParams) copy[position] = MASKED_TOKEN;

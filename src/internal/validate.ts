@@ -3,7 +3,7 @@ import type { OAuthToken } from '../types';
 import { expiresAtOf, withExpiresAt } from './expiry';
 
 /** Longest provider name the `provider` column (varchar 50) holds. */
-export const MAX_PROVIDER_LENGTH = 50;
+const MAX_PROVIDER_LENGTH = 50;
 
 export function assertProvider(provider: unknown): asserts provider is string {
   if (
